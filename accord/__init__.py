@@ -1,0 +1,1 @@
+"""Accord: service management for IT service providers."""

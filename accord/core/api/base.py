@@ -1,0 +1,108 @@
+"""Base classes every app's API builds on: scoped querysets, ETag / If-Match, service writes.
+
+A concrete viewset declares its selector, serializer and filterset, and the two service calls
+(``create_via_service`` and ``update_via_service``); the base does the rest the same way for all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accord.core.records import StaleVersion
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def parse_if_match(request: Request) -> int | None:
+    """The version the client saw, from ``If-Match`` (``"3"``, ``W/"3"``, ``3``; ``*`` = any)."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        return -1  # an entity tag this API never issued matches no version: 412
+    return int(match.group(1))
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related id that must be visible to the requesting person, else 'does not exist'."""
+
+    def __init__(self, selector: Callable[[Any], QuerySet[Any]], **kwargs: Any) -> None:
+        self.selector = selector
+        kwargs.setdefault("queryset", None)
+        if kwargs.get("read_only"):
+            kwargs.pop("queryset")
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        request = self.context.get("request")
+        return self.selector(getattr(request, "user", None))
+
+
+class ScopedViewSetMixin:
+    """Takes the queryset from the record family's ``visible_to`` selector."""
+
+    selector: Callable[[Any], QuerySet[Any]]
+    request: Request
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.selector(self.request.user)
+
+
+def _with_etag(response: Response, instance: Any) -> Response:
+    response["ETag"] = f'"{instance.version}"'
+    return response
+
+
+class VersionedModelViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, retrieve, create and update an editable record through its services."""
+
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+    def create_via_service(self, data: dict[str, Any]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update_via_service(
+        self, instance: Any, data: dict[str, Any], expected_version: int | None
+    ) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        return _with_etag(Response(self.get_serializer(instance).data), instance)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.create_via_service(dict(serializer.validated_data))
+        instance = self.get_queryset().get(pk=instance.pk)
+        body = self.get_serializer(instance).data
+        return _with_etag(Response(body, status=status.HTTP_201_CREATED), instance)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        expected = parse_if_match(request)
+        if expected is not None and expected != instance.version:
+            raise StaleVersion(instance.version)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = self.update_via_service(instance, dict(serializer.validated_data), expected)
+        updated = self.get_queryset().get(pk=updated.pk)
+        return _with_etag(Response(self.get_serializer(updated).data), updated)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)

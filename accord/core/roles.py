@@ -1,0 +1,104 @@
+"""What each role may do, as data.
+
+Permissions are capabilities (strings such as ``directory.manage``) granted by roles. Keeping the
+map here, in one table, lets the roles page, the API and every check read the same truth.
+A role may be held globally or for one organisation (``RoleAssignment.organisation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.core.choices import Role
+
+
+@dataclass(frozen=True)
+class Capability:
+    code: str
+    label: str
+
+
+CAPABILITIES: dict[str, Capability] = {
+    c.code: c
+    for c in [
+        Capability("directory.view", "See organisations, teams and people in their scope"),
+        Capability("directory.pages", "Open the directory pages (organisations, teams, people)"),
+        Capability("directory.manage", "Create and edit organisations, teams and people"),
+        Capability("roles.manage", "Assign and revoke roles"),
+        Capability("audit.view_all", "Browse the audit trail of every organisation"),
+        Capability("audit.view_org", "Browse the audit trail of their own organisation"),
+        Capability("audit.verify", "Verify the audit trail's hash chain"),
+        Capability("tokens.issue", "Issue API tokens for other people"),
+    ]
+}
+
+# Everyone signed in may see their own directory scope and their own audit events.
+_BASE = {"directory.view"}
+_OVERSIGHT = _BASE | {"directory.pages", "audit.view_all"}
+_MANAGER = _BASE | {"audit.view_all"}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.TOP_MANAGEMENT: frozenset(_OVERSIGHT),
+    Role.SMS_OWNER: frozenset(_OVERSIGHT | {"audit.verify"}),
+    Role.SERVICE_OWNER: frozenset(_BASE),
+    Role.SERVICE_LEVEL_MANAGER: frozenset(_MANAGER),
+    Role.INCIDENT_MANAGER: frozenset(_MANAGER),
+    Role.PROBLEM_MANAGER: frozenset(_MANAGER),
+    Role.CHANGE_MANAGER: frozenset(_MANAGER),
+    Role.CHANGE_AUTHORITY: frozenset(_BASE),
+    Role.CAPACITY_MANAGER: frozenset(_BASE),
+    Role.AVAILABILITY_MANAGER: frozenset(_BASE),
+    Role.AGENT: frozenset(_BASE),
+    Role.CUSTOMER_USER: frozenset(_BASE),
+    Role.CUSTOMER_MANAGER: frozenset(_BASE | {"audit.view_org"}),
+    # Reads everything, changes nothing: no capability of the auditor ends in "manage".
+    Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify"}),
+    Role.ADMINISTRATOR: frozenset(
+        _OVERSIGHT | {"directory.manage", "roles.manage", "audit.verify", "tokens.issue"}
+    ),
+}
+
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    Role.TOP_MANAGEMENT: "Approves the SMS policy, scope and objectives; runs management reviews.",
+    Role.SMS_OWNER: "Runs the service management system day to day and answers for conformity.",
+    Role.SERVICE_OWNER: "Owns services in the portfolio and their lifecycle.",
+    Role.SERVICE_LEVEL_MANAGER: "Owns agreements and targets; reviews service reports.",
+    Role.INCIDENT_MANAGER: "Runs incident management, major incidents and escalation.",
+    Role.PROBLEM_MANAGER: "Runs problem management, root-cause analysis and known errors.",
+    Role.CHANGE_MANAGER: "Runs change management and the change schedule.",
+    Role.CHANGE_AUTHORITY: "Authorises changes (alone or as a CAB member).",
+    Role.CAPACITY_MANAGER: "Watches capacity metrics, thresholds and forecasts.",
+    Role.AVAILABILITY_MANAGER: "Records outages and measures availability against targets.",
+    Role.AGENT: "Works incident and request queues on the service desk.",
+    Role.CUSTOMER_USER: "Raises and follows their own organisation's tickets.",
+    Role.CUSTOMER_MANAGER: "Oversees their organisation's tickets, approvals and SLA performance.",
+    Role.AUDITOR: "Reads everything and changes nothing; follows the evidence trail.",
+    Role.ADMINISTRATOR: "Manages organisations, teams, people, roles and configuration.",
+}
+
+# Roles that only make sense for people of the provider (the auditor may be external).
+PROVIDER_ONLY_ROLES = frozenset(
+    {
+        Role.TOP_MANAGEMENT,
+        Role.SMS_OWNER,
+        Role.SERVICE_OWNER,
+        Role.SERVICE_LEVEL_MANAGER,
+        Role.INCIDENT_MANAGER,
+        Role.PROBLEM_MANAGER,
+        Role.CHANGE_MANAGER,
+        Role.CHANGE_AUTHORITY,
+        Role.CAPACITY_MANAGER,
+        Role.AVAILABILITY_MANAGER,
+        Role.AGENT,
+        Role.ADMINISTRATOR,
+    }
+)
+CUSTOMER_ROLES = frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_MANAGER})
+
+
+def capabilities_for(roles: set[str] | frozenset[str]) -> frozenset[str]:
+    """Union of the capabilities of the given roles."""
+    caps: set[str] = set()
+    for role in roles:
+        caps |= ROLE_CAPABILITIES.get(role, frozenset())
+    return frozenset(caps)

@@ -1,0 +1,25 @@
+"""URL map: pages at the root, the REST API under /api/v1/, its schema and docs beside it."""
+
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness probe for load balancers: answers without touching the database."""
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accord.core.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", health, name="health"),
+    path("", include("accord.core.urls")),
+]
+
+handler403 = "accord.core.errors.permission_denied"
+handler404 = "accord.core.errors.not_found"
+handler500 = "accord.core.errors.server_error"
