@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
 from django.conf import settings
 
 from accord.core.choices import OrganisationKind, Role
-from accord.core.models import Organisation, Person, Team
+from accord.core.models import Organisation, Person, Team, time_zone_names
 
-TIME_ZONES = sorted(zoneinfo.available_timezones())
+TIME_ZONES = sorted(time_zone_names())
 
 
 class VersionedForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -19,8 +20,14 @@ code_validator = RegexValidator(
 )
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """IANA zone names; cached because listing them scans the zone database on disk."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise ValidationError(f"'{value}' is not an IANA time zone name (e.g. Europe/Berlin).")
 
 
