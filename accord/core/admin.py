@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accord.core import records, services
 from accord.core.models import AuditEvent, Organisation, Person, RoleAssignment, Team
@@ -20,6 +20,23 @@ def _changed(form: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 class ServiceAdminMixin:
     """Route admin writes through services; a refusal shows as an admin error message."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A service refusal raised while saving rolls the admin's transaction back; show it as
+        # an error on the same page instead of a server error.
+        try:
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), level=messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         records.delete_record(actor=request.user, instance=obj, organisation=_org_of(obj))
@@ -140,15 +157,18 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         person = form.instance
+        # The admin's change message reads these lists, which formset.save() would have filled.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() or not inline_form.cleaned_data:
                 continue
             data = inline_form.cleaned_data
             if data.get("DELETE") and data.get("id"):
                 services.role_revoke(actor=request.user, assignment=data["id"])
+                formset.deleted_objects.append(data["id"])
             elif not data.get("id"):
                 try:
-                    services.role_assign(
+                    assignment = services.role_assign(
                         actor=request.user,
                         person=Person.objects.get(pk=person.pk),
                         role=data["role"],
@@ -156,6 +176,8 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
                     )
                 except ValidationError as exc:
                     self.message_user(request, "; ".join(exc.messages), level="error")
+                else:
+                    formset.new_objects.append(assignment)
 
 
 @admin.register(AuditEvent)

@@ -71,6 +71,20 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+def _same_spelling(value: Any) -> Any:
+    """Whole numbers written as floats, as ints. PostgreSQL's jsonb keeps the digits of a
+    number but not its spelling (1e+16 comes back as 10000000000000000, 2.0 stays 2.0), so the
+    hash is taken over the number's decimal value, never over how the database writes it."""
+    if isinstance(value, float):
+        exact = decimal.Decimal(repr(value))
+        return int(exact) if exact == exact.to_integral_value() else value
+    if isinstance(value, list):
+        return [_same_spelling(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _same_spelling(v) for k, v in value.items()}
+    return value
+
+
 def _canonical(event: AuditEvent) -> str:
     content = {
         "occurred_at": to_jsonable(event.occurred_at),
@@ -83,7 +97,7 @@ def _canonical(event: AuditEvent) -> str:
         "object_id": event.object_id,
         "object_repr": event.object_repr,
         "organisation_id": event.organisation_id,
-        "changes": event.changes,
+        "changes": _same_spelling(event.changes),
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accord.core.choices import AuditAction, Door, OrganisationKind, Role
 from accord.core.models import AuditEvent, Organisation, Person, RoleAssignment, Team
+
+
+@extend_schema_field(OpenApiTypes.INT64)
+class IdFilter(django_filters.NumberFilter):
+    """A record id. Decimals and numbers beyond a 64-bit id are bad input (400) and never reach
+    the database, where SQLite cannot even bind them."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class SearchFilterMixin(django_filters.FilterSet):
@@ -33,7 +49,7 @@ class OrganisationFilterSet(SearchFilterMixin):
 
 class TeamFilterSet(SearchFilterMixin):
     search_fields = ("code", "name")
-    member = django_filters.NumberFilter(field_name="members", label="Member (person id)")
+    member = IdFilter(field_name="members", label="Member (person id)")
 
     class Meta:
         model = Team
@@ -45,7 +61,7 @@ class PersonFilterSet(SearchFilterMixin):
     role = django_filters.ChoiceFilter(
         choices=Role.choices, field_name="role_assignments__role", distinct=True
     )
-    team = django_filters.NumberFilter(field_name="teams", label="Team (id)")
+    team = IdFilter(field_name="teams", label="Team (id)")
 
     class Meta:
         model = Person
@@ -65,8 +81,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     door = django_filters.ChoiceFilter(choices=Door.choices)
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    actor = django_filters.NumberFilter(field_name="actor_id", label="Actor (person id)")
-    organisation = django_filters.NumberFilter(field_name="organisation_id")
+    actor = IdFilter(field_name="actor_id", label="Actor (person id)")
+    organisation = IdFilter(field_name="organisation_id")
     request_id = django_filters.CharFilter()
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 
 from accord.core.choices import OrganisationKind, Role
 from accord.core.models import Organisation, Person, Team, time_zone_names
@@ -75,6 +77,18 @@ class PersonCreateForm(PersonForm):
     roles = forms.MultipleChoiceField(
         choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password"):
+            # The service checks it too; here the refusal shows at the password field.
+            fields = ("username", "email", "first_name", "last_name")
+            candidate = Person(**{f: data[f] for f in fields if data.get(f)})
+            try:
+                validate_password(data["password"], candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
 
 class RoleAssignForm(forms.Form):

@@ -35,7 +35,13 @@ from accord.core.forms import (
 from accord.core.models import RoleAssignment
 from accord.core.permissions import has_capability
 from accord.core.roles import CAPABILITIES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS
-from accord.core.web import CapabilityRequiredMixin, paginate, run_service, scoped_object
+from accord.core.web import (
+    CapabilityRequiredMixin,
+    current_values,
+    paginate,
+    run_service,
+    scoped_object,
+)
 
 
 @login_required
@@ -87,8 +93,11 @@ class OrganisationListView(CapabilityRequiredMixin, View):
     capability = "directory.pages"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        qs = selectors.organisations_visible_to(request.user).annotate(
-            people_count=Count("people", distinct=True)
+        # A GROUP BY drops the model's default ordering; pages need a stable order.
+        qs = (
+            selectors.organisations_visible_to(request.user)
+            .annotate(people_count=Count("people", distinct=True))
+            .order_by("name", "pk")
         )
         filterset = OrganisationFilterSet(request.GET, queryset=qs)
         return render(
@@ -169,7 +178,13 @@ class OrganisationFormView(CapabilityRequiredMixin, View):
         return render(
             self.request,
             self.template,
-            {"form": form, "title": title, "cancel_url": cancel, "object": org},
+            {
+                "form": form,
+                "title": title,
+                "cancel_url": cancel,
+                "object": org,
+                "current_values": current_values(form, org),
+            },
             status=status,
         )
 
@@ -181,8 +196,10 @@ class TeamListView(CapabilityRequiredMixin, View):
     capability = "directory.pages"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        qs = selectors.teams_visible_to(request.user).annotate(
-            member_count=Count("members", distinct=True)
+        qs = (
+            selectors.teams_visible_to(request.user)
+            .annotate(member_count=Count("members", distinct=True))
+            .order_by("name", "pk")
         )
         filterset = TeamFilterSet(request.GET, queryset=qs)
         return render(
@@ -256,6 +273,7 @@ class TeamFormView(CapabilityRequiredMixin, View):
                 "title": f"Edit {team}" if team else "New team",
                 "cancel_url": cancel,
                 "object": team,
+                "current_values": current_values(form, team),
             },
             status=status,
         )
@@ -392,6 +410,7 @@ class PersonFormView(CapabilityRequiredMixin, View):
                 "title": f"Edit {person}" if person else "New person",
                 "cancel_url": cancel,
                 "object": person,
+                "current_values": current_values(form, person),
             },
             status=status,
         )

@@ -46,6 +46,7 @@ def run_service(form: forms.Form, call: Callable[[], Any]) -> Any | None:
         return call()
     except StaleVersion as exc:
         form.add_error(None, str(exc))
+        form.stale_version = exc.current_version  # type: ignore[attr-defined]
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
@@ -55,6 +56,26 @@ def run_service(form: forms.Form, call: Callable[[], Any]) -> Any | None:
         else:
             form.add_error(None, exc)
     return None
+
+
+def current_values(form: forms.Form, instance: Any) -> list[tuple[str, str]] | None:
+    """The stored values of a record, shown beside its form after a stale save was refused
+    (None when the form was not refused as stale)."""
+    if instance is None or getattr(form, "stale_version", None) is None:
+        return None
+    rows = []
+    for name, field in form.fields.items():
+        if isinstance(field.widget, forms.HiddenInput | forms.PasswordInput):
+            continue
+        if not hasattr(instance, name):
+            continue
+        value = getattr(instance, name)
+        if hasattr(value, "all"):  # many-to-many
+            value = ", ".join(str(v) for v in value.all())
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        rows.append((str(form[name].label), "—" if value in (None, "") else str(value)))
+    return rows
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = 50) -> Any:

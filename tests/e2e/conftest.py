@@ -28,7 +28,9 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"No chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+        pytest.skip(
+            f"No chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accord.core.permissions import require
 from accord.core.records import StaleVersion
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
@@ -70,6 +71,18 @@ class VersionedModelViewSet(
     """List, retrieve, create and update an editable record through its services."""
 
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    #: Capability needed to create or update; checked before the payload is looked at, so a
+    #: person who may not write learns only that (403), not whether their payload was valid.
+    #: The service checks again: this is the early answer, not the rule.
+    write_capability: str | None = None
+
+    def write_scope(self, instance: Any | None) -> Any:
+        """The organisation whose records a write touches (for per-organisation roles)."""
+        return getattr(instance, "organisation_id", None)
+
+    def check_write(self, instance: Any | None) -> None:
+        if self.write_capability:
+            require(self.request.user, self.write_capability, self.write_scope(instance))
 
     def create_via_service(self, data: dict[str, Any]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -84,6 +97,7 @@ class VersionedModelViewSet(
         return _with_etag(Response(self.get_serializer(instance).data), instance)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.check_write(None)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = self.create_via_service(dict(serializer.validated_data))
@@ -94,6 +108,7 @@ class VersionedModelViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
+        self.check_write(instance)
         expected = parse_if_match(request)
         if expected is not None and expected != instance.version:
             raise StaleVersion(instance.version)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accord.core.api.base import ScopedPrimaryKeyRelatedField
 from accord.core.choices import Role
 from accord.core.models import AuditEvent, Organisation, Person, RoleAssignment, Team
 from accord.core.selectors import organisations_visible_to, people_visible_to
+
+_IDENTITY_FIELDS = ("username", "email", "first_name", "last_name")
 
 
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
@@ -100,6 +104,13 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
             raise serializers.ValidationError(
                 {"password": "Change passwords through the password change page or the CLI."}
             )
+        if attrs.get("password"):
+            # The service checks it too; here the refusal is reported on the password field.
+            candidate = Person(**{k: v for k, v in attrs.items() if k in _IDENTITY_FIELDS})
+            try:
+                validate_password(attrs["password"], candidate)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
 

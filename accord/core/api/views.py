@@ -29,6 +29,7 @@ from accord.core.filters import (
     TeamFilterSet,
 )
 from accord.core.models import RoleAssignment
+from accord.core.permissions import require
 from accord.core.roles import ROLE_CAPABILITIES, ROLE_DESCRIPTIONS
 
 
@@ -38,6 +39,10 @@ class OrganisationViewSet(VersionedModelViewSet):
     selector = staticmethod(selectors.organisations_visible_to)
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilterSet
+    write_capability = "directory.manage"
+
+    def write_scope(self, instance: Any | None) -> Any:
+        return instance.pk if instance is not None else None
 
     def create_via_service(self, data: dict[str, Any]) -> Any:
         return services.organisation_create(actor=self.request.user, **data)
@@ -54,6 +59,7 @@ class TeamViewSet(VersionedModelViewSet):
     selector = staticmethod(selectors.teams_visible_to)
     serializer_class = TeamSerializer
     filterset_class = TeamFilterSet
+    write_capability = "directory.manage"
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().prefetch_related("members")
@@ -73,6 +79,13 @@ class PersonViewSet(VersionedModelViewSet):
     selector = staticmethod(selectors.people_visible_to)
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
+    write_capability = "directory.manage"
+
+    def check_write(self, instance: Any | None) -> None:
+        # People may edit their own contact details; the service decides which fields.
+        if instance is not None and instance.pk == self.request.user.pk:
+            return
+        super().check_write(instance)
 
     def get_queryset(self) -> QuerySet[Any]:
         return (
@@ -108,13 +121,16 @@ class RoleAssignmentViewSet(
     filterset_class = RoleAssignmentFilterSet
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(request.user, "roles.manage")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.role_assign(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(assignment).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.role_revoke(actor=request.user, assignment=self.get_object())
+        assignment = self.get_object()  # out of scope: 404 before any 403
+        require(request.user, "roles.manage")
+        services.role_revoke(actor=request.user, assignment=assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

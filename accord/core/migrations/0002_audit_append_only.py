@@ -22,14 +22,18 @@ DROP FUNCTION IF EXISTS core_auditevent_append_only();
 """
 
 
+# params=None: the SQL is sent as it is; with parameters the driver would read the '%' of
+# RAISE's format string as a placeholder.
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,128 @@
+"""Property-based API testing: schemathesis generates requests for every operation of the
+OpenAPI schema served at /api/schema/, and the API never answers with a server error (a 500 is
+a bug).
+
+Bounded (a few examples per operation, deterministic, no shrinking) so it stays fast and
+repeatable. It runs once as an administrator, who may write, and once as a customer user, who is
+mostly refused or scoped. Requests go through the WSGI application into the test database."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+
+from accord.core import services
+from accord.core.choices import OrganisationKind, Role
+from accord.wsgi import application
+from tests.factories import OrganisationFactory, PersonFactory, TeamFactory, provider
+
+
+def _load(*, coverage: bool) -> schemathesis.BaseSchema:
+    """The schema as the API serves it (no database needed), with bounded generation."""
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 2026,
+            "generation": {
+                "max-examples": 12,
+                "deterministic": True,
+                "no-shrink": True,
+                "database": "none",
+            },
+            # The coverage phase adds boundary and wrong-type values for every parameter.
+            "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": coverage}},
+        }
+    )
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
+
+
+# Administrators reach every write path: they get the thorough run, customers the quick one.
+admin_schema = _load(coverage=True)
+customer_schema = _load(coverage=False)
+
+# Each operation runs in a test transaction rolled back afterwards (every write of the app is in
+# its own atomic block, so a refused statement never poisons it); a real failure shows as a 500.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fast_password_hashing", "keep_test_connection"),
+]
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Requests go straight to the WSGI handler, which closes old connections at the end of each
+    request; like Django's own test client, keep the test's connection (and its transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def directory(db, fast_password_hashing):
+    """Records for generated requests to find: organisations, people, a team, roles."""
+    home = provider()
+    customer = OrganisationFactory(kind=OrganisationKind.CUSTOMER, code="CUST-A")
+    OrganisationFactory(kind=OrganisationKind.SUPPLIER, code="SUPP")
+    admin = PersonFactory(organisation=home, roles=[Role.ADMINISTRATOR])
+    agent = PersonFactory(organisation=home, roles=[Role.AGENT])
+    customer_user = PersonFactory(organisation=customer, roles=[Role.CUSTOMER_USER])
+    TeamFactory(organisation=home, lead=agent).members.add(agent)
+    return {"admin": admin, "customer_user": customer_user}
+
+
+def _bearer(person) -> dict[str, str]:
+    return {"Authorization": f"Bearer {services.token_issue(actor=None, person=person)}"}
+
+
+@pytest.fixture
+def admin_headers(directory):
+    return _bearer(directory["admin"])
+
+
+@pytest.fixture
+def customer_headers(directory):
+    return _bearer(directory["customer_user"])
+
+
+# The fixtures are set up once per operation and shared by its examples, on purpose.
+shared_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@admin_schema.parametrize()
+@shared_fixtures
+def test_api_never_answers_5xx_to_an_administrator(case, admin_headers):
+    case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])
+
+
+@customer_schema.parametrize()
+@shared_fixtures
+def test_api_never_answers_5xx_to_a_customer_user(case, customer_headers):
+    case.call_and_validate(headers=customer_headers, checks=[not_a_server_error])
+
+
+# --- What schemathesis found, kept as plain regression tests ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/audit-events/?organisation=-1.0705551472993267e%2B226",
+        "/api/v1/audit-events/?actor=99999999999999999999999",
+        "/api/v1/audit-events/?actor=1.5",
+        "/api/v1/teams/?member=1e300",
+        "/api/v1/people/?team=-99999999999999999999999",
+    ],
+)
+def test_id_filters_refuse_numbers_no_id_can_have(admin_headers, query):
+    """Found by schemathesis: such ids reached SQLite, which cannot bind them (500)."""
+    client = APIClient()
+    response = client.get(query, HTTP_AUTHORIZATION=admin_headers["Authorization"])
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
