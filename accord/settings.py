@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "accord.core",
+    "accord.agreements",
+    "accord.portfolio",
 ]
 
 MIDDLEWARE = [

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 import factory
 from factory.django import DjangoModelFactory
 
+from accord.agreements.choices import AgreementKind, AgreementStatus, Metric
+from accord.agreements.models import Agreement, Calendar, Target
 from accord.core.choices import OrganisationKind, Role
 from accord.core.models import Organisation, Person, RoleAssignment, Team
+from accord.portfolio.choices import Audience, ServiceStatus
+from accord.portfolio.models import CatalogueItem, CIType, ConfigurationItem, Service
 
 PASSWORD = "Correct-horse-9"
 
@@ -66,11 +72,112 @@ def person_with_role(role: str, organisation: Organisation | None = None) -> Per
     return PersonFactory(organisation=organisation, roles=[role])
 
 
+# --- Portfolio and agreements ------------------------------------------------------------------
+
+WEEKDAYS_9_TO_5 = {str(day): [["09:00", "17:00"]] for day in range(5)}
+
+
+class CalendarFactory(DjangoModelFactory):
+    class Meta:
+        model = Calendar
+
+    name = factory.Sequence(lambda n: f"Calendar {n}")
+    time_zone = "Europe/Berlin"
+    weekly_hours = factory.LazyFunction(lambda: dict(WEEKDAYS_9_TO_5))
+
+
+def service_owner() -> Person:
+    """A provider person holding the service owner role."""
+    return PersonFactory(organisation=provider(), roles=[Role.SERVICE_OWNER])
+
+
+class ServiceFactory(DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    code = factory.Sequence(lambda n: f"SVC{n:04d}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+    status = ServiceStatus.LIVE
+    owner = factory.LazyFunction(service_owner)
+
+
+class CITypeFactory(DjangoModelFactory):
+    class Meta:
+        model = CIType
+        django_get_or_create = ("code",)
+
+    code = "SERVER"
+    name = "Server"
+
+
+class ConfigurationItemFactory(DjangoModelFactory):
+    class Meta:
+        model = ConfigurationItem
+
+    name = factory.Sequence(lambda n: f"ci-{n:04d}")
+    ci_type = factory.SubFactory(CITypeFactory)
+    organisation = factory.LazyFunction(provider)
+
+
+class CatalogueItemFactory(DjangoModelFactory):
+    class Meta:
+        model = CatalogueItem
+
+    service = factory.SubFactory(ServiceFactory)
+    name = factory.Sequence(lambda n: f"Offering {n}")
+    audience = Audience.ALL
+    form_schema = factory.LazyFunction(list)
+
+
+class AgreementFactory(DjangoModelFactory):
+    """An SLA with a fresh customer by default; pass ``organisation`` and ``kind`` to vary."""
+
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"AGR{n:04d}")
+    name = factory.Sequence(lambda n: f"Agreement {n}")
+    kind = AgreementKind.SLA
+    organisation = factory.SubFactory(OrganisationFactory)
+    calendar = factory.SubFactory(CalendarFactory)
+    starts_on = datetime.date(2026, 1, 1)
+    status = AgreementStatus.ACTIVE
+    owner = factory.LazyFunction(
+        lambda: PersonFactory(organisation=provider(), roles=[Role.SERVICE_LEVEL_MANAGER])
+    )
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if extracted:
+            self.services.set(extracted)
+
+
+class TargetFactory(DjangoModelFactory):
+    class Meta:
+        model = Target
+
+    agreement = factory.SubFactory(AgreementFactory)
+    organisation = factory.LazyAttribute(lambda t: t.agreement.organisation)
+    metric = Metric.RESOLUTION
+    priority = "P1"
+    duration = datetime.timedelta(hours=4)
+
+
 __all__ = [
     "PASSWORD",
+    "WEEKDAYS_9_TO_5",
+    "AgreementFactory",
+    "CITypeFactory",
+    "CalendarFactory",
+    "CatalogueItemFactory",
+    "ConfigurationItemFactory",
     "OrganisationFactory",
     "PersonFactory",
+    "ServiceFactory",
+    "TargetFactory",
     "TeamFactory",
     "person_with_role",
     "provider",
+    "service_owner",
 ]

@@ -49,3 +49,15 @@ class AuditAction(models.TextChoices):
 
 
 AUDIT_ACTION_COLOURS = {"create": "green", "update": "blue", "delete": "red", "transition": "amber"}
+
+
+class Priority(models.TextChoices):
+    """Ticket priority, derived from impact and urgency; shared by every ticket kind."""
+
+    P1 = "P1", "P1 Critical"
+    P2 = "P2", "P2 High"
+    P3 = "P3", "P3 Moderate"
+    P4 = "P4", "P4 Low"
+
+
+PRIORITY_COLOURS = {"P1": "red", "P2": "amber", "P3": "blue", "P4": "grey"}

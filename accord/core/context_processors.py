@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
-from accord.core.permissions import has_capability, roles_of
+from accord.core.permissions import has_capability, roles_of, sees_all_organisations
+
+
+def _add(items: list[tuple[str, str]], label: str, url_name: str) -> None:
+    """Add a navigation entry if its page exists (apps register their pages as they land)."""
+    with contextlib.suppress(NoReverseMatch):
+        items.append((label, reverse(url_name)))
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -21,6 +28,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("Teams", reverse("team-list")),
             ("People", reverse("person-list")),
         ]
+    _add(items, "Services", "service-list")
+    _add(items, "Catalogue", "catalogue-list")
+    if sees_all_organisations(user):
+        _add(items, "CIs", "ci-list")
+        _add(items, "Calendars", "calendar-list")
+    _add(items, "Agreements", "agreement-list")
     items.append(("Roles", reverse("roles")))
     items.append(("Audit trail", reverse("audit-list")))
     if user.is_staff:

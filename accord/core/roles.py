@@ -29,6 +29,12 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("audit.view_org", "Browse the audit trail of their own organisation"),
         Capability("audit.verify", "Verify the audit trail's hash chain"),
         Capability("tokens.issue", "Issue API tokens for other people"),
+        Capability("portfolio.manage", "Create services and move them through their lifecycle"),
+        Capability("catalogue.manage", "Publish and edit catalogue items (request offerings)"),
+        Capability("cmdb.manage", "Record configuration items and their relationships"),
+        Capability("calendars.manage", "Define business calendars"),
+        Capability("agreements.manage", "Draft and edit SLAs, OLAs and underpinning contracts"),
+        Capability("agreements.approve", "Approve agreements into force, terminate them"),
     ]
 }
 
@@ -40,11 +46,14 @@ _MANAGER = _BASE | {"audit.view_all"}
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TOP_MANAGEMENT: frozenset(_OVERSIGHT),
     Role.SMS_OWNER: frozenset(_OVERSIGHT | {"audit.verify"}),
-    Role.SERVICE_OWNER: frozenset(_BASE),
-    Role.SERVICE_LEVEL_MANAGER: frozenset(_MANAGER),
+    Role.SERVICE_OWNER: frozenset(_BASE | {"portfolio.manage", "catalogue.manage", "cmdb.manage"}),
+    Role.SERVICE_LEVEL_MANAGER: frozenset(
+        _MANAGER
+        | {"catalogue.manage", "calendars.manage", "agreements.manage", "agreements.approve"}
+    ),
     Role.INCIDENT_MANAGER: frozenset(_MANAGER),
     Role.PROBLEM_MANAGER: frozenset(_MANAGER),
-    Role.CHANGE_MANAGER: frozenset(_MANAGER),
+    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage"}),
     Role.CHANGE_AUTHORITY: frozenset(_BASE),
     Role.CAPACITY_MANAGER: frozenset(_BASE),
     Role.AVAILABILITY_MANAGER: frozenset(_BASE),
@@ -54,7 +63,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".
     Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify"}),
     Role.ADMINISTRATOR: frozenset(
-        _OVERSIGHT | {"directory.manage", "roles.manage", "audit.verify", "tokens.issue"}
+        _OVERSIGHT
+        | {
+            "directory.manage",
+            "roles.manage",
+            "audit.verify",
+            "tokens.issue",
+            "portfolio.manage",
+            "catalogue.manage",
+            "cmdb.manage",
+            "calendars.manage",
+            "agreements.manage",
+        }
     ),
 }
 

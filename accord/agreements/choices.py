@@ -1,0 +1,38 @@
+"""Choice sets of agreements."""
+
+from django.db import models
+
+
+class AgreementKind(models.TextChoices):
+    SLA = "sla", "Service level agreement"
+    OLA = "ola", "Operational level agreement"
+    UC = "uc", "Underpinning contract"
+
+
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
+AGREEMENT_STATUS_COLOURS = {
+    "draft": "amber",
+    "active": "green",
+    "expired": "grey",
+    "terminated": "red",
+}
+
+AGREEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AgreementStatus.DRAFT: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
+    AgreementStatus.ACTIVE: frozenset({AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}),
+    AgreementStatus.EXPIRED: frozenset(),
+    AgreementStatus.TERMINATED: frozenset(),
+}
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+    FULFILMENT = "fulfilment", "Fulfilment"
+    AVAILABILITY = "availability", "Availability"

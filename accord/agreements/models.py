@@ -1,0 +1,174 @@
+"""Calendars, agreements (SLA, OLA, UC), their targets and the versions of their text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accord.agreements.choices import AgreementKind, AgreementStatus, Metric
+from accord.core.choices import Priority
+from accord.core.models import (
+    Organisation,
+    Person,
+    Team,
+    VersionedModel,
+    code_validator,
+    validate_time_zone,
+)
+
+
+class Calendar(VersionedModel):
+    """Business hours in one time zone, with public holidays and custom closed dates.
+
+    ``weekly_hours`` maps a weekday ("0" = Monday … "6" = Sunday) to a list of
+    ``["HH:MM", "HH:MM"]`` intervals. The calendar is checked and used through
+    ``accord.domain.clock.BusinessCalendar``; ``always_open`` calendars are 24x7.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    weekly_hours = models.JSONField(default=dict)
+    holiday_country = models.CharField(max_length=8, blank=True)
+    holiday_subdivision = models.CharField(max_length=16, blank=True)
+    custom_holidays = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agreement(VersionedModel):
+    """An SLA with a customer, an OLA with an internal team, or a UC with a supplier."""
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=AgreementKind.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text="The customer (SLA), the supplier (UC), or the provider itself (OLA).",
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreements",
+        help_text="The internal team that delivers an OLA.",
+    )
+    services = models.ManyToManyField("portfolio.Service", related_name="agreements")
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="agreements")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
+    )
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="agreements_owned")
+    review_date = models.DateField(null=True, blank=True)
+    workload_limits = models.TextField(blank=True)
+    exceptions = models.TextField(blank=True, help_text="Agreed exceptions (clause 8.3.3).")
+    approved_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    terminated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["organisation", "status"], name="agreements_org_status_idx"),
+            models.Index(fields=["kind", "status"], name="agreements_kind_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values), name="agreements_agreement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AgreementStatus.values),
+                name="agreements_agreement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="agreements_agreement_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AgreementText(models.Model):
+    """One version of an agreement's text. Versions are appended, never edited."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="texts")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    author = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["agreement", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "number"], name="agreements_text_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.code} text v{self.number}"
+
+
+class Target(VersionedModel):
+    """A promise of an agreement: a metric, for one priority or all, in business time
+    (or a percentage for availability), with the share of it that raises a warning."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="targets")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    priority = models.CharField(
+        max_length=4, choices=Priority.choices, blank=True, help_text="Empty: every priority."
+    )
+    duration = models.DurationField(null=True, blank=True)
+    percentage = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    warning_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.8"),
+        validators=[MinValueValidator(0.01), MaxValueValidator(1)],
+    )
+
+    class Meta:
+        ordering = ["agreement", "metric", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "metric", "priority"], name="agreements_target_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(metric__in=Metric.values), name="agreements_target_metric_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(metric=Metric.AVAILABILITY) & Q(percentage__isnull=False))
+                | (~Q(metric=Metric.AVAILABILITY) & Q(duration__isnull=False)),
+                name="agreements_target_measure_present",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        measure = f"{self.percentage}%" if self.metric == Metric.AVAILABILITY else self.duration
+        return f"{self.get_metric_display()} {self.priority or 'all'}: {measure}"

@@ -1,0 +1,3 @@
+"""Pages of calendars and agreements (placeholder until the pages land)."""
+
+urlpatterns: list = []

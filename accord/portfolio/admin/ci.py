@@ -1,0 +1,1 @@
+"""Admin for ci records."""

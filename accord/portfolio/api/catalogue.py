@@ -1,0 +1,7 @@
+"""Placeholder: filled in with the catalogue API."""
+
+from typing import Any
+
+
+def register(router: Any) -> None:
+    """Register this entity's viewsets on the app's router."""

@@ -1,0 +1,1 @@
+"""filters of the portfolio, one module per entity: service, catalogue, ci."""

@@ -1,0 +1,1 @@
+"""forms of the portfolio, one module per entity: service, catalogue, ci."""

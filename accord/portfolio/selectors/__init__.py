@@ -1,0 +1,1 @@
+"""selectors of the portfolio, one module per entity: service, catalogue, ci."""

@@ -1,0 +1,1 @@
+"""services of the portfolio, one module per entity: service, catalogue, ci."""

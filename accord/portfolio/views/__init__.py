@@ -1,0 +1,1 @@
+"""views of the portfolio, one module per entity: service, catalogue, ci."""

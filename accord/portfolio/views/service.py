@@ -1,0 +1,3 @@
+"""Placeholder: filled in with the service pages."""
+
+urlpatterns: list = []
