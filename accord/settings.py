@@ -240,6 +240,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice fields share names across apps (kind, status); name each enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementKindEnum": "accord.agreements.choices.AgreementKind",
+        "AgreementStatusEnum": "accord.agreements.choices.AgreementStatus",
+        "OrganisationKindEnum": "accord.core.choices.OrganisationKind",
+        "ServiceStatusEnum": "accord.portfolio.choices.ServiceStatus",
+        "CIStatusEnum": "accord.portfolio.choices.CIStatus",
+        "CIRelationKindEnum": "accord.portfolio.choices.CIRelationKind",
+        "RoleEnum": "accord.core.choices.Role",
+    },
 }
 
 # --- Background work ------------------------------------------------------------------------

@@ -30,8 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ]
     _add(items, "Services", "service-list")
     _add(items, "Catalogue", "catalogue-list")
+    _add(items, "CIs", "ci-list")
     if sees_all_organisations(user):
-        _add(items, "CIs", "ci-list")
         _add(items, "Calendars", "calendar-list")
     _add(items, "Agreements", "agreement-list")
     items.append(("Roles", reverse("roles")))
