@@ -271,6 +271,9 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "accord.core.tasks.verify_audit_chain", "schedule": 6 * 3600},
 }
 
+# Demo data loaders, in dependency order (`accord demo`).
+ACCORD_DEMO_MODULES = ["accord.core.demo", "accord.portfolio.demo"]
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

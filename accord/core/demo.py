@@ -31,6 +31,7 @@ ORGANISATIONS = [
     ("ACME", "Acme IT Services", OrganisationKind.PROVIDER, "Europe/Berlin"),
     ("CONTOSO", "Contoso Ltd", OrganisationKind.CUSTOMER, "Europe/London"),
     ("GLOBEX", "Globex Corporation", OrganisationKind.CUSTOMER, "America/New_York"),
+    ("UMBRELLA", "Umbrella Health", OrganisationKind.CUSTOMER, "Europe/Paris"),
     ("INITECH", "Initech Hosting", OrganisationKind.SUPPLIER, "Europe/Dublin"),
 ]
 
@@ -153,13 +154,27 @@ def steps() -> Iterator[tuple[str, Callable[[], None]]]:
         yield f"team {code}", team_step(org, code, name, lead, members)
 
 
+def _loaders() -> list[tuple[Callable[[], Iterator[tuple[str, Callable[[], None]]]], int]]:
+    """Demo loaders of every app, in dependency order (settings.ACCORD_DEMO_MODULES)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_module
+
+    modules = [import_module(name) for name in settings.ACCORD_DEMO_MODULES]
+    return [(module.steps, module.total_steps()) for module in modules]
+
+
 def load(progress: Callable[[str], None] | None = None) -> None:
     with transaction.atomic():
-        for label, step in steps():
-            step()
-            if progress:
-                progress(label)
+        for module_steps, _ in _loaders():
+            for label, step in module_steps():
+                step()
+                if progress:
+                    progress(label)
 
 
 def total_steps() -> int:
     return len(ORGANISATIONS) + len(PEOPLE) + len(TEAMS)
+
+
+def all_steps() -> int:
+    return sum(count for _, count in _loaders())

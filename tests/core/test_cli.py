@@ -11,9 +11,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accord import cli
+from accord.agreements.models import Agreement
 from accord.core.choices import AuditAction, Door, OrganisationKind, Role
 from accord.core.demo import DEMO_PASSWORD
 from accord.core.models import AuditEvent, Organisation, Person, RoleAssignment, Team
+from accord.portfolio.models import Service
 from tests.factories import OrganisationFactory, PersonFactory, provider
 
 # The entry point closes database connections when a command ends, as a real process would:
@@ -184,9 +186,11 @@ def test_demo_is_idempotent():
     out = io.StringIO()
     call_command("demo", stdout=out)
     first = counts()
-    assert first["organisations"] == 4
+    assert first["organisations"] == 5
     assert first["people"] == 10
     assert first["teams"] == 2
+    portfolio = (Service.objects.count(), Agreement.objects.filter(status="active").count())
+    assert portfolio == (4, 6)  # three customer SLAs, two OLAs, one UC, all active
     assert "admin" in out.getvalue()
     assert DEMO_PASSWORD in out.getvalue()
     assert Person.objects.get(username="admin").check_password(DEMO_PASSWORD)
@@ -194,6 +198,7 @@ def test_demo_is_idempotent():
     call_command("demo", stdout=io.StringIO())
 
     assert counts() == first
+    assert (Service.objects.count(), Agreement.objects.count()) == portfolio
 
 
 def test_demo_if_empty_loads_into_an_empty_database_and_skips_otherwise():

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write("Data present: demo data not loaded again.")
         else:
             with Progress(transient=True) as bar:
-                task = bar.add_task("Loading demo data", total=demo.total_steps())
+                task = bar.add_task("Loading demo data", total=demo.all_steps())
                 demo.load(progress=lambda label: bar.update(task, advance=1, description=label))
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         rows = demo.logins()
