@@ -49,7 +49,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SERVICE_OWNER: frozenset(_BASE | {"portfolio.manage", "catalogue.manage", "cmdb.manage"}),
     Role.SERVICE_LEVEL_MANAGER: frozenset(
         _MANAGER
-        | {"catalogue.manage", "calendars.manage", "agreements.manage", "agreements.approve"}
+        | {
+            "portfolio.manage",
+            "catalogue.manage",
+            "calendars.manage",
+            "agreements.manage",
+            "agreements.approve",
+        }
     ),
     Role.INCIDENT_MANAGER: frozenset(_MANAGER),
     Role.PROBLEM_MANAGER: frozenset(_MANAGER),

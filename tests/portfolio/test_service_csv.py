@@ -148,7 +148,7 @@ def test_malformed_files_are_refused_clearly(text, message, admin_person, owner)
 
 
 def test_import_needs_portfolio_manage(customer_org):
-    person = PersonFactory(roles=[Role.SERVICE_LEVEL_MANAGER])
+    person = PersonFactory(roles=[Role.AGENT])
     with nothing_changed(Service), pytest.raises(PermissionDenied):
         services_import_csv(actor=person, text=_csv("MAIL,Mail,,,,olivia,,,,"))
 
@@ -330,7 +330,7 @@ def test_api_import_dry_run(admin_person, owner):
     assert response.status_code == 200 and response.json()["dry_run"] is True
 
 
-@pytest.mark.parametrize("role", [Role.AGENT, Role.AUDITOR, Role.SERVICE_LEVEL_MANAGER])
+@pytest.mark.parametrize("role", [Role.AGENT, Role.AUDITOR, Role.INCIDENT_MANAGER])
 def test_api_import_needs_portfolio_manage(role, customer_org):
     client = api_client_for(person_for_role(role, customer_org))
     with nothing_changed(Service):

@@ -76,7 +76,7 @@ def test_going_live_then_retiring_keeps_live_since(admin_person):
 
 def test_transition_needs_portfolio_manage(customer_org):
     service = ServiceFactory(status=ServiceStatus.PIPELINE)
-    agent = PersonFactory(roles=[Role.SERVICE_LEVEL_MANAGER])
+    agent = PersonFactory(roles=[Role.AGENT])
     with nothing_changed(Service, service), pytest.raises(PermissionDenied):
         service_transition(actor=agent, service=service, to_status="live")
 
