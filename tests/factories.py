@@ -122,11 +122,17 @@ class ConfigurationItemFactory(DjangoModelFactory):
 class CatalogueItemFactory(DjangoModelFactory):
     class Meta:
         model = CatalogueItem
+        skip_postgeneration_save = True
 
     service = factory.SubFactory(ServiceFactory)
     name = factory.Sequence(lambda n: f"Offering {n}")
     audience = Audience.ALL
     form_schema = factory.LazyFunction(list)
+
+    @factory.post_generation
+    def organisations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.organisations.set(extracted)
 
 
 class AgreementFactory(DjangoModelFactory):

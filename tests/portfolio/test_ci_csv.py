@@ -202,6 +202,19 @@ def test_export_then_import_round_trips_unchanged_and_then_applies_edits(custome
     assert ConfigurationItem.objects.get(name="db, primary").status == "retired"
 
 
+def test_export_quotes_formulas_and_import_reads_them_back(customer_org):
+    ConfigurationItemFactory(
+        organisation=customer_org, name='=HYPERLINK("http://x")', description="@SUM(A1)"
+    )
+    actor = cmdb_manager()
+    exported = ci_csv_export(cis_visible_to(actor))
+    row = parse(exported)[0]
+    assert row["name"] == '\'=HYPERLINK("http://x")'
+    assert row["description"] == "'@SUM(A1)"
+    result = ci_import_csv(actor=actor, content=exported)
+    assert (len(result.created), len(result.updated), len(result.unchanged)) == (0, 0, 1)
+
+
 def test_export_is_scoped(customer_org, other_customer_org):
     ConfigurationItemFactory(organisation=customer_org, name="mine")
     ConfigurationItemFactory(organisation=other_customer_org, name="theirs")

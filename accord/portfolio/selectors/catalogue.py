@@ -25,6 +25,11 @@ def catalogue_items_visible_to(person: Any) -> QuerySet[CatalogueItem]:
     org = person.organisation if person.organisation_id else None
     if org is None or org.kind != OrganisationKind.CUSTOMER:
         return qs.none()
+    # A subquery on the through table, not a join: a join would repeat an item once per
+    # chosen organisation row and make counts and pagination depend on how it was written.
+    chosen_for_org = CatalogueItem.organisations.through.objects.filter(
+        organisation_id=org.pk
+    ).values("catalogueitem_id")
     return qs.filter(is_active=True, service__status=ServiceStatus.LIVE).filter(
-        Q(audience=Audience.ALL) | Q(audience=Audience.CHOSEN, organisations=org)
+        Q(audience=Audience.ALL) | Q(audience=Audience.CHOSEN, pk__in=chosen_for_org)
     )

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from accord.agreements.choices import AgreementStatus
+from accord.core.csvcells import to_cell
 from accord.core.models import Organisation
 from accord.core.permissions import sees_all_organisations
 from accord.core.selectors import organisations_visible_to
@@ -133,14 +134,6 @@ SERVICE_CSV_COLUMNS = (
     "next_review",
 )
 
-# A cell starting with one of these is a formula to a spreadsheet; exports quote it with "'".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
 
 def services_csv(person: Any, queryset: QuerySet[Service] | None = None) -> str:
     """The services ``person`` may see (or ``queryset``, already scoped) as CSV, in the
@@ -163,5 +156,5 @@ def services_csv(person: Any, queryset: QuerySet[Service] | None = None) -> str:
             ";".join(d.code for d in s.depends_on.all()),
             s.next_review.isoformat() if s.next_review else "",
         ]
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([to_cell(v) for v in row])
     return out.getvalue()

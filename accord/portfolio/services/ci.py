@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 
 from accord.core import audit, records
 from accord.core.choices import AuditAction
+from accord.core.csvcells import from_cell, to_cell
 from accord.core.models import Organisation, Person
 from accord.core.permissions import has_capability, require, sees_all_organisations
 from accord.portfolio.choices import CIRelationKind, CIStatus
@@ -319,13 +320,18 @@ def ci_csv_rows(queryset: QuerySet[ConfigurationItem]) -> Iterator[list[str]]:
     )
     for ci in qs.iterator(chunk_size=2000):
         yield [
-            ci.name,
-            ci.ci_type.code,
-            ci.status,
-            ci.organisation.code,
-            ci.owner.username if ci.owner_id else "",
-            ci.description,
-            json.dumps(ci.attributes, sort_keys=True, ensure_ascii=False) if ci.attributes else "",
+            to_cell(v)
+            for v in (
+                ci.name,
+                ci.ci_type.code,
+                ci.status,
+                ci.organisation.code,
+                ci.owner.username if ci.owner_id else "",
+                ci.description,
+                json.dumps(ci.attributes, sort_keys=True, ensure_ascii=False)
+                if ci.attributes
+                else "",
+            )
         ]
 
 
@@ -416,7 +422,8 @@ def _read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
             if len(values) != len(header):
                 rows.append((number, {"__error__": f"has {len(values)} cells, not {len(header)}"}))
                 continue
-            rows.append((number, dict(zip(header, values, strict=True))))
+            cells = [from_cell(v) for v in values]
+            rows.append((number, dict(zip(header, cells, strict=True))))
     except csv.Error as exc:
         raise ValidationError({"file": f"row {number + 1}: {exc}"}) from exc
     return rows

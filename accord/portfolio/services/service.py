@@ -24,11 +24,12 @@ from accord.agreements.choices import AgreementStatus
 from accord.agreements.models import Agreement, Calendar
 from accord.core import records
 from accord.core.choices import AuditAction, OrganisationKind, Role
+from accord.core.csvcells import from_cell
 from accord.core.models import Person, RoleAssignment, Team
 from accord.core.permissions import require
 from accord.portfolio.choices import SERVICE_TRANSITIONS, Criticality, ServiceStatus
 from accord.portfolio.models import ConfigurationItem, Service
-from accord.portfolio.selectors.service import FORMULA_STARTS, SERVICE_CSV_COLUMNS
+from accord.portfolio.selectors.service import SERVICE_CSV_COLUMNS
 
 #: Fields set on creation and by :func:`service_update` (status moves by transition only).
 SERVICE_FIELDS = (
@@ -345,10 +346,7 @@ class ServiceImportRefused(ValidationError):
 
 
 def _cell(value: str | None) -> str:
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]  # written by the export to keep spreadsheets from running it
-    return text
+    return from_cell(value)
 
 
 def _messages(exc: ValidationError) -> list[str]:
