@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.agreements",
     "accord.portfolio",
+    "accord.tickets",
+    "accord.incidents",
 ]
 
 MIDDLEWARE = [

@@ -170,6 +170,30 @@ class TargetFactory(DjangoModelFactory):
     duration = datetime.timedelta(hours=4)
 
 
+# --- Incidents --------------------------------------------------------------------------------
+
+
+def agent(team: Team | None = None, **kwargs) -> Person:
+    """A provider person with the agent role (and a member of ``team`` if given)."""
+    person = PersonFactory(organisation=provider(), roles=[Role.AGENT], **kwargs)
+    if team is not None:
+        team.members.add(person)
+    return person
+
+
+def make_incident(actor: Person | None = None, **kwargs):
+    """An incident opened through the service (so numbering, clocks and audit happen), with a
+    customer caller unless one is given."""
+    from accord.incidents.services import incident_create
+
+    if "caller" not in kwargs:
+        org = kwargs.get("organisation") or OrganisationFactory(kind=OrganisationKind.CUSTOMER)
+        kwargs["organisation"] = org
+        kwargs["caller"] = PersonFactory(organisation=org, roles=[Role.CUSTOMER_USER])
+    kwargs.setdefault("title", "Mail does not arrive")
+    return incident_create(actor=actor, **kwargs)
+
+
 __all__ = [
     "PASSWORD",
     "WEEKDAYS_9_TO_5",
@@ -183,6 +207,8 @@ __all__ = [
     "ServiceFactory",
     "TargetFactory",
     "TeamFactory",
+    "agent",
+    "make_incident",
     "person_with_role",
     "provider",
     "service_owner",

@@ -36,3 +36,35 @@ class Metric(models.TextChoices):
     RESOLUTION = "resolution", "Resolution"
     FULFILMENT = "fulfilment", "Fulfilment"
     AVAILABILITY = "availability", "Availability"
+
+
+class ClockState(models.TextChoices):
+    """Where a ticket's SLA clock stands, as last written; the live state is always computed
+    from the stored instants (see ``accord.agreements.clocks``)."""
+
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+CLOCK_STATE_COLOURS = {
+    "running": "blue",
+    "paused": "grey",
+    "met": "green",
+    "breached": "red",
+    "cancelled": "grey",
+}
+
+
+class ClockEventKind(models.TextChoices):
+    STARTED = "started", "Started"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    STOPPED = "stopped", "Stopped"
+    REOPENED = "reopened", "Reopened"
+    RETARGETED = "retargeted", "Re-targeted"
+    CANCELLED = "cancelled", "Cancelled"
+    WARNING = "warning", "Warning threshold reached"
+    BREACHED = "breached", "Breached"

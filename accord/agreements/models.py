@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from accord.agreements.choices import AgreementKind, AgreementStatus, Metric
+from accord.agreements.choices import (
+    AgreementKind,
+    AgreementStatus,
+    ClockEventKind,
+    ClockState,
+    Metric,
+)
 from accord.core.choices import Priority
 from accord.core.models import (
     Organisation,
@@ -74,6 +82,11 @@ class Agreement(VersionedModel):
     review_date = models.DateField(null=True, blank=True)
     workload_limits = models.TextField(blank=True)
     exceptions = models.TextField(blank=True, help_text="Agreed exceptions (clause 8.3.3).")
+    pause_on_pending_supplier = models.BooleanField(
+        default=True,
+        help_text="Whether this agreement's clocks stop counting while a ticket waits on a "
+        "supplier. An underpinning contract usually measures that supplier, so its clocks run.",
+    )
     approved_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
@@ -172,3 +185,76 @@ class Target(VersionedModel):
     def __str__(self) -> str:
         measure = f"{self.percentage}%" if self.metric == Metric.AVAILABILITY else self.duration
         return f"{self.get_metric_display()} {self.priority or 'all'}: {measure}"
+
+
+class TicketClock(models.Model):
+    """One target of one agreement measured on one ticket (incident, request, …).
+
+    The stored facts are ``started_at``, ``pauses`` (``[[start, end-or-null], …]`` in UTC ISO
+    form) and ``stopped_at``; with the agreement's calendar they define the clock completely
+    (``accord.domain.sla.SlaClock``). ``state``, ``due_at`` and ``warning_at`` are those facts
+    read at the last write, kept so that queues can sort and filter by them with an index; a
+    reader that needs the truth now recomputes it, so a job that did not run never makes a
+    clock wrong. ``breached`` is set once a breach has been seen and never cleared, so a ticket
+    that is reopened after a breach counts one breach, not two.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    ticket = GenericForeignKey("content_type", "object_id")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="clocks")
+    agreement_kind = models.CharField(max_length=8, choices=AgreementKind.choices)
+    target = models.ForeignKey(
+        Target, on_delete=models.SET_NULL, null=True, blank=True, related_name="clocks"
+    )
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    priority = models.CharField(max_length=4, choices=Priority.choices)
+    target_duration = models.DurationField()
+    warning_threshold = models.DecimalField(max_digits=4, decimal_places=3)
+    started_at = models.DateTimeField()
+    pauses = models.JSONField(default=list, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=ClockState.choices, default=ClockState.RUNNING)
+    due_at = models.DateTimeField(null=True, blank=True)
+    warning_at = models.DateTimeField(null=True, blank=True)
+    breached = models.BooleanField(default=False)
+    warning_notified_at = models.DateTimeField(null=True, blank=True)
+    breach_notified_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["content_type", "object_id", "agreement_kind", "metric", "pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="agreements_clock_ticket_idx"),
+            models.Index(fields=["state", "due_at"], name="agreements_clock_due_idx"),
+            models.Index(fields=["state", "warning_at"], name="agreements_clock_warn_idx"),
+            models.Index(fields=["agreement", "state"], name="agreements_clock_agr_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=ClockState.values), name="agreements_clock_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(metric__in=Metric.values), name="agreements_clock_metric_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_kind.upper()} {self.get_metric_display()} ({self.state})"
+
+
+class ClockEvent(models.Model):
+    """The history of a clock: each start, pause, resume, stop, re-target and notice."""
+
+    clock = models.ForeignKey(TicketClock, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=ClockEventKind.choices)
+    at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clock", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

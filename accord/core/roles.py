@@ -35,6 +35,10 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("calendars.manage", "Define business calendars"),
         Capability("agreements.manage", "Draft and edit SLAs, OLAs and underpinning contracts"),
         Capability("agreements.approve", "Approve agreements into force, terminate them"),
+        Capability("incidents.raise", "Report and follow incidents of their own organisation"),
+        Capability("incidents.work", "Work incidents: assign, respond, pend, resolve, add notes"),
+        Capability("incidents.manage", "Declare major incidents, record post-incident reviews"),
+        Capability("incidents.configure", "Edit incident categories and the priority matrix"),
     ]
 }
 
@@ -57,15 +61,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "agreements.approve",
         }
     ),
-    Role.INCIDENT_MANAGER: frozenset(_MANAGER),
-    Role.PROBLEM_MANAGER: frozenset(_MANAGER),
-    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage"}),
+    Role.INCIDENT_MANAGER: frozenset(
+        _MANAGER | {"incidents.work", "incidents.manage", "incidents.configure"}
+    ),
+    Role.PROBLEM_MANAGER: frozenset(_MANAGER | {"incidents.work"}),
+    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work"}),
     Role.CHANGE_AUTHORITY: frozenset(_BASE),
     Role.CAPACITY_MANAGER: frozenset(_BASE),
     Role.AVAILABILITY_MANAGER: frozenset(_BASE),
-    Role.AGENT: frozenset(_BASE),
-    Role.CUSTOMER_USER: frozenset(_BASE),
-    Role.CUSTOMER_MANAGER: frozenset(_BASE | {"audit.view_org"}),
+    Role.AGENT: frozenset(_BASE | {"incidents.work"}),
+    Role.CUSTOMER_USER: frozenset(_BASE | {"incidents.raise"}),
+    Role.CUSTOMER_MANAGER: frozenset(_BASE | {"audit.view_org", "incidents.raise"}),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".
     Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify"}),
     Role.ADMINISTRATOR: frozenset(
@@ -80,6 +86,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "cmdb.manage",
             "calendars.manage",
             "agreements.manage",
+            "incidents.configure",
         }
     ),
 }
