@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accord.portfolio",
     "accord.tickets",
     "accord.incidents",
+    "accord.notifications",
 ]
 
 MIDDLEWARE = [

@@ -16,12 +16,14 @@ urlpatterns = [
     path("api/v1/", include("accord.core.api.urls")),
     path("api/v1/", include("accord.portfolio.api.urls")),
     path("api/v1/", include("accord.agreements.api.urls")),
+    path("api/v1/", include("accord.incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
     path("", include("accord.core.urls")),
     path("", include("accord.portfolio.urls")),
     path("", include("accord.agreements.urls")),
+    path("", include("accord.incidents.urls")),
 ]
 
 handler403 = "accord.core.errors.permission_denied"

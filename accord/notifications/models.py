@@ -1,0 +1,1 @@
+"""Notifications: models are defined by the notifications work in progress."""
