@@ -272,6 +272,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
     },
     "verify-audit-chain": {"task": "accord.core.tasks.verify_audit_chain", "schedule": 6 * 3600},
+    # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
+    "resume-retarget-runs": {"task": "accord.agreements.retarget.resume_runs", "schedule": 30},
 }
 
 # Demo data loaders, in dependency order (`accord demo`).

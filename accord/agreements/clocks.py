@@ -11,7 +11,7 @@ always :func:`reading`, computed from the facts with ``accord.domain.sla`` at an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -400,25 +400,13 @@ def cancel(
     is neither met nor breached and does not count in attainment."""
     kinds_set = set(kinds) if kinds is not None else None
     ids = set(agreement_ids) if agreement_ids is not None else None
-    changed: list[TicketClock] = []
-    events: list[ClockEvent] = []
-    for clock in _open_clocks(ticket):
-        if kinds_set is not None and clock.agreement_kind not in kinds_set:
-            continue
-        if ids is not None and clock.agreement_id not in ids:
-            continue
-        clock.state = ClockState.CANCELLED
-        clock.stopped_at = max(at, clock.started_at)
-        domain_pauses = list(_pauses(clock))
-        if domain_pauses and domain_pauses[-1].end is None:
-            last = domain_pauses[-1]
-            domain_pauses[-1] = Pause(last.start, max(last.start, clock.stopped_at))
-            _write_pauses(clock, domain_pauses)
-        _refresh(clock, clock.stopped_at)
-        changed.append(clock)
-        events.append(_event(clock, ClockEventKind.CANCELLED, clock.stopped_at, reason=reason))
-    _save(changed, events)
-    return changed
+    chosen = [
+        clock
+        for clock in _open_clocks(ticket)
+        if (kinds_set is None or clock.agreement_kind in kinds_set)
+        and (ids is None or clock.agreement_id in ids)
+    ]
+    return cancel_many(chosen, at, reason)
 
 
 @transaction.atomic
@@ -473,6 +461,53 @@ def retarget(
         changed += cancel(
             ticket=ticket, at=at, reason=f"no target for {priority}", agreement_ids=cancelled
         )
+    return changed
+
+
+# --- ticket summaries ---------------------------------------------------------------------------
+
+# Ticket kinds keep a summary of their clocks (e.g. an incident's soonest due instant) for their
+# queues. Jobs that change many clocks at once call the kind's summary function with the ids of
+# the tickets they touched; each ticket app registers its own when it starts.
+_summaries: dict[str, Callable[[list[int]], None]] = {}
+
+
+def register_ticket_summary(model: type[models.Model], update: Callable[[list[int]], None]) -> None:
+    """Have ``update(ticket_ids)`` called after a job changed clocks of tickets of ``model``."""
+    _summaries[model._meta.label_lower] = update
+
+
+def update_summaries(changed: Iterable[TicketClock]) -> None:
+    """Refresh the summaries of every ticket whose clocks are in ``changed``."""
+    by_type: dict[int, set[int]] = {}
+    for clock in changed:
+        by_type.setdefault(clock.content_type_id, set()).add(clock.object_id)
+    for content_type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        update = _summaries.get(model._meta.label_lower)
+        if update is not None:
+            update(sorted(ids))
+
+
+def cancel_many(clocks: Sequence[TicketClock], at: dt.datetime, reason: str) -> list[TicketClock]:
+    """Cancel ``clocks`` (locked by the caller) of any tickets, e.g. when their agreement ends."""
+    changed: list[TicketClock] = []
+    events: list[ClockEvent] = []
+    for clock in clocks:
+        if clock.stopped_at is not None or clock.state == ClockState.CANCELLED:
+            continue
+        clock.state = ClockState.CANCELLED
+        clock.stopped_at = max(at, clock.started_at)
+        pauses = list(_pauses(clock))
+        if pauses and pauses[-1].end is None:
+            pauses[-1] = Pause(pauses[-1].start, max(pauses[-1].start, clock.stopped_at))
+            _write_pauses(clock, pauses)
+        _refresh(clock, clock.stopped_at)
+        changed.append(clock)
+        events.append(_event(clock, ClockEventKind.CANCELLED, clock.stopped_at, reason=reason))
+    _save(changed, events)
     return changed
 
 

@@ -258,3 +258,41 @@ class ClockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RetargetRun(models.Model):
+    """A background pass that brings the open clocks of one calendar or agreement in line
+    after it changed. It works in batches and remembers the last clock it finished, so a run
+    interrupted by a restart carries on where it stopped instead of starting again."""
+
+    class Reason(models.TextChoices):
+        CALENDAR_CHANGED = "calendar_changed", "Calendar changed"
+        AGREEMENT_TERMINATED = "agreement_terminated", "Agreement terminated"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_clock_id = models.BigIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="agreements_retarget_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.status}, {self.processed} clocks)"

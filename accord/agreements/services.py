@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accord.agreements import calendars
+from accord.agreements import calendars, retarget
 from accord.agreements.choices import (
     AGREEMENT_TRANSITIONS,
     AgreementKind,
@@ -59,6 +59,14 @@ AGREEMENT_FIELDS = (
 #: What may still change once an agreement is in force; the rest needs a new (draft) agreement.
 ACTIVE_EDITABLE = frozenset(
     {"name", "owner", "review_date", "workload_limits", "exceptions", "ends_on"}
+)
+# Calendar fields that change how business time is counted.
+BUSINESS_TIME_FIELDS = (
+    "time_zone",
+    "weekly_hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "custom_holidays",
 )
 TRANSITION_FIELDS = ("status", "approved_by", "approved_at", "terminated_at")
 TARGET_FIELDS = ("metric", "priority", "duration", "percentage", "warning_threshold")
@@ -152,13 +160,20 @@ def calendar_update(
     values = _clean_calendar(merged)
     with transaction.atomic():
         _check_calendar_name(values["name"], exclude_pk=calendar.pk)
-        return records.update_record(
+        before = calendar.version
+        saved = records.update_record(
             actor=actor,
             instance=calendar,
             data=values,
             fields=CALENDAR_FIELDS,
             expected_version=expected_version,
         )
+        if saved.version != before and any(
+            getattr(saved, name) != getattr(calendar, name) for name in BUSINESS_TIME_FIELDS
+        ):
+            # Open clocks on this calendar now count differently: queue their re-targeting.
+            retarget.request_calendar_retarget(saved)
+        return saved
 
 
 # --- Agreements -------------------------------------------------------------------------------
@@ -471,13 +486,19 @@ def agreement_terminate(
 ) -> Agreement:
     """End an agreement early (or abandon a draft)."""
     _require_staff(actor, "agreements.approve", agreement.organisation)
-    return _transition(
-        actor=actor,
-        agreement=agreement,
-        to=AgreementStatus.TERMINATED,
-        expected_version=expected_version,
-        extra={"terminated_at": now or timezone.now()},
-    )
+    with transaction.atomic():
+        was_active = agreement.status == AgreementStatus.ACTIVE
+        saved = _transition(
+            actor=actor,
+            agreement=agreement,
+            to=AgreementStatus.TERMINATED,
+            expected_version=expected_version,
+            extra={"terminated_at": now or timezone.now()},
+        )
+        if was_active:
+            # Its promises end: the clocks it started on open tickets are cancelled.
+            retarget.request_agreement_cancel(saved, now)
+        return saved
 
 
 # --- Agreement texts --------------------------------------------------------------------------

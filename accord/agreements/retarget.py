@@ -1,0 +1,140 @@
+"""Bringing open clocks in line after a calendar changes or an agreement is terminated.
+
+A clock's truth is always computed from its facts and the agreement's *current* calendar, so a
+changed calendar is right at once wherever a clock is read. What lags are the stored readings
+(due and warning instants) that queues sort by and the escalation job scans, and the tickets'
+summaries. A :class:`RetargetRun` updates them in batches of clocks, each batch in its own
+transaction that also advances the run's cursor: an interrupted run resumes after the last
+finished batch, two workers on the same run take turns, and nothing here ever runs inside the
+request that saved the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accord.agreements import clocks
+from accord.agreements.choices import ClockState
+from accord.agreements.models import Agreement, Calendar, RetargetRun, TicketClock
+from accord.core.choices import Door
+from accord.core.context import audit_context
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+Run = RetargetRun
+
+
+def _enqueue(run: RetargetRun) -> None:
+    """With workers, start at once; embedded, the periodic pass of `accord serve` picks it up
+    (running it here would make the person who saved the calendar wait for it)."""
+    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        transaction.on_commit(lambda: process_run_task.delay(run.pk))
+
+
+def request_calendar_retarget(calendar: Calendar, now: dt.datetime | None = None) -> RetargetRun:
+    """Queue a pass over the open clocks of every agreement on ``calendar``."""
+    run = RetargetRun.objects.create(
+        reason=Run.Reason.CALENDAR_CHANGED,
+        calendar=calendar,
+        requested_at=now or timezone.now(),
+    )
+    _enqueue(run)
+    return run
+
+
+def request_agreement_cancel(agreement: Agreement, now: dt.datetime | None = None) -> RetargetRun:
+    """Queue the cancelling of the open clocks of a terminated agreement."""
+    run = RetargetRun.objects.create(
+        reason=Run.Reason.AGREEMENT_TERMINATED,
+        agreement=agreement,
+        requested_at=now or timezone.now(),
+    )
+    _enqueue(run)
+    return run
+
+
+def _batch(run: RetargetRun, size: int) -> list[TicketClock]:
+    qs = TicketClock.objects.filter(stopped_at__isnull=True, pk__gt=run.last_clock_id).exclude(
+        state=ClockState.CANCELLED
+    )
+    if run.calendar_id is not None:
+        qs = qs.filter(agreement__calendar_id=run.calendar_id)
+    else:
+        qs = qs.filter(agreement_id=run.agreement_id)
+    qs = qs.select_related("agreement__calendar").order_by("pk")
+    return list(qs.select_for_update(of=("self",))[:size])
+
+
+def process_run(
+    run_id: int,
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int | None = None,
+) -> RetargetRun:
+    """Work through a run batch by batch until it is done (or ``max_batches`` were done)."""
+    done_batches = 0
+    while max_batches is None or done_batches < max_batches:
+        with transaction.atomic():
+            run = RetargetRun.objects.select_for_update().get(pk=run_id)
+            if run.status in (Run.Status.DONE, Run.Status.FAILED):
+                return run
+            moment = now or timezone.now()
+            if run.started_at is None:
+                run.started_at = moment
+            batch = _batch(run, batch_size)
+            if not batch:
+                run.status = Run.Status.DONE
+                run.finished_at = moment
+                run.save()
+                return run
+            if run.reason == Run.Reason.AGREEMENT_TERMINATED:
+                changed = clocks.cancel_many(batch, moment, "agreement terminated")
+            else:
+                changed = clocks.refresh_clocks(batch, moment)
+            clocks.update_summaries(changed)
+            run.last_clock_id = batch[-1].pk
+            run.processed += len(batch)
+            run.status = Run.Status.RUNNING
+            run.save()
+        done_batches += 1
+    return RetargetRun.objects.get(pk=run_id)
+
+
+def resume_runs(now: dt.datetime | None = None) -> int:
+    """Finish every pending or interrupted run, oldest first; returns how many were finished."""
+    finished = 0
+    ids = list(
+        RetargetRun.objects.filter(status__in=(Run.Status.PENDING, Run.Status.RUNNING))
+        .order_by("requested_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for run_id in ids:
+        try:
+            if process_run(run_id, now=now).status == Run.Status.DONE:
+                finished += 1
+        except Exception as exc:  # a broken run must not stop the others; it is kept for review
+            logger.exception("Re-targeting run %s failed", run_id)
+            RetargetRun.objects.filter(pk=run_id).update(
+                status=Run.Status.FAILED, error=str(exc)[:2000]
+            )
+    return finished
+
+
+@shared_task(name="accord.agreements.retarget.process_run")
+def process_run_task(run_id: int) -> str:
+    with audit_context(Door.JOB):
+        return process_run(run_id).status
+
+
+@shared_task(name="accord.agreements.retarget.resume_runs")
+def resume_runs_task() -> int:
+    with audit_context(Door.JOB):
+        return resume_runs()
