@@ -277,7 +277,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Demo data loaders, in dependency order (`accord demo`).
-ACCORD_DEMO_MODULES = ["accord.core.demo", "accord.portfolio.demo"]
+ACCORD_DEMO_MODULES = ["accord.core.demo", "accord.portfolio.demo", "accord.incidents.demo"]
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -511,6 +511,12 @@ def cancel_many(clocks: Sequence[TicketClock], at: dt.datetime, reason: str) -> 
     return changed
 
 
+def compute_readings(clock: TicketClock, now: dt.datetime) -> TicketClock:
+    """Set the stored readings of an unsaved clock from its facts (bulk loads)."""
+    _refresh(clock, now)
+    return clock
+
+
 def refresh_clocks(clocks: Iterable[TicketClock], now: dt.datetime) -> list[TicketClock]:
     """Recompute and store the readings of ``clocks`` (loaded with their calendars) as of
     ``now``; used by the re-targeting and escalation jobs."""

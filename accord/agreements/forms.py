@@ -165,6 +165,13 @@ class AgreementForm(VersionedForm):
     exceptions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Agreed exceptions"
     )
+    pause_on_pending_supplier = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Clocks pause while waiting on a supplier",
+        help_text="Usually yes for SLAs and OLAs, no for an underpinning contract (it measures "
+        "that supplier).",
+    )
 
     def __init__(
         self,
@@ -212,6 +219,7 @@ def agreement_initial(agreement: Any) -> dict[str, Any]:
         "review_date": agreement.review_date,
         "workload_limits": agreement.workload_limits,
         "exceptions": agreement.exceptions,
+        "pause_on_pending_supplier": agreement.pause_on_pending_supplier,
         "version": agreement.version,
     }
 

@@ -55,6 +55,7 @@ AGREEMENT_FIELDS = (
     "review_date",
     "workload_limits",
     "exceptions",
+    "pause_on_pending_supplier",
 )
 #: What may still change once an agreement is in force; the rest needs a new (draft) agreement.
 ACTIVE_EDITABLE = frozenset(
@@ -261,9 +262,14 @@ def agreement_create(
     review_date: dt.date | None = None,
     workload_limits: str = "",
     exceptions: str = "",
+    pause_on_pending_supplier: bool | None = None,
     text: str = "",
 ) -> Agreement:
-    """Draft a new agreement (optionally with the first version of its text)."""
+    """Draft a new agreement (optionally with the first version of its text).
+
+    Unless told, an SLA's or OLA's clocks pause while a ticket waits on a supplier (the
+    customer is not made to pay for the supplier's delay) and a UC's clocks run (the UC is what
+    measures that supplier)."""
     _require_staff(actor, "agreements.manage", organisation)
     services = list(services)
     _check_parties(kind=kind, organisation=organisation, team=team, owner=owner)
@@ -282,6 +288,11 @@ def agreement_create(
         review_date=review_date,
         workload_limits=workload_limits,
         exceptions=exceptions,
+        pause_on_pending_supplier=(
+            kind != AgreementKind.UC
+            if pause_on_pending_supplier is None
+            else bool(pause_on_pending_supplier)
+        ),
         status=AgreementStatus.DRAFT,
     )
     with transaction.atomic():

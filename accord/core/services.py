@@ -396,3 +396,20 @@ def next_reference(prefix: str, width: int = 6) -> str:
         Sequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
         number = Sequence.objects.values_list("last", flat=True).get(prefix=prefix)
     return f"{prefix}-{number:0{width}d}"
+
+
+def reserve_references(prefix: str, count: int, width: int = 6) -> list[str]:
+    """Issue ``count`` consecutive references at once (bulk loads), with the same guarantees
+    as :func:`next_reference`: no duplicates under concurrent creators."""
+    if count < 1:
+        return []
+    prefix = prefix.upper()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Sequence.objects.get_or_create(prefix=prefix)
+        except IntegrityError:
+            pass
+        Sequence.objects.filter(prefix=prefix).update(last=F("last") + count)
+        last = Sequence.objects.values_list("last", flat=True).get(prefix=prefix)
+    return [f"{prefix}-{n:0{width}d}" for n in range(last - count + 1, last + 1)]

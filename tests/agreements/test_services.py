@@ -399,3 +399,41 @@ class TestTargets:
             data={"metric": Metric.AVAILABILITY, "percentage": Decimal("99.9")},
         )
         assert t.duration is None and t.percentage == Decimal("99.9")
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [(AgreementKind.SLA, True), (AgreementKind.OLA, True), (AgreementKind.UC, False)],
+)
+def test_waiting_on_a_supplier_pauses_slas_and_olas_but_not_ucs_by_default(kind, expected):
+    home = provider()
+    organisation = {
+        AgreementKind.SLA: OrganisationFactory(kind=OrganisationKind.CUSTOMER),
+        AgreementKind.OLA: home,
+        AgreementKind.UC: OrganisationFactory(kind=OrganisationKind.SUPPLIER),
+    }[kind]
+    made = services.agreement_create(
+        actor=manager(),
+        code=f"X-{kind.upper()}",
+        name="Pauses",
+        kind=kind,
+        organisation=organisation,
+        team=TeamFactory(organisation=home) if kind == AgreementKind.OLA else None,
+        calendar=CalendarFactory(),
+        starts_on=dt.date(2026, 1, 1),
+        owner=manager(),
+    )
+    assert made.pause_on_pending_supplier is expected
+    chosen = services.agreement_create(
+        actor=manager(),
+        code=f"Y-{kind.upper()}",
+        name="Chosen",
+        kind=kind,
+        organisation=organisation,
+        team=made.team,
+        calendar=made.calendar,
+        starts_on=dt.date(2026, 1, 1),
+        owner=manager(),
+        pause_on_pending_supplier=not expected,
+    )
+    assert chosen.pause_on_pending_supplier is (not expected)

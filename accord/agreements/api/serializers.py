@@ -234,6 +234,7 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
             "review_date",
             "workload_limits",
             "exceptions",
+            "pause_on_pending_supplier",
             "approved_by",
             "approved_at",
             "terminated_at",
@@ -257,6 +258,12 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
             "code": {"validators": []},
             "starts_on": {"help_text": "First day in force (in the calendar's time zone)."},
             "ends_on": {"help_text": "Last day in force, included; empty for open-ended."},
+            "pause_on_pending_supplier": {
+                "required": False,
+                "help_text": "Whether this agreement's clocks pause while a ticket waits on a "
+                "supplier. Default: yes for SLAs and OLAs, no for UCs (a UC measures that "
+                "supplier).",
+            },
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
