@@ -36,6 +36,7 @@ from accord.core.records import StaleVersion
 from accord.core.selectors import audit_events_visible_to, organisations_visible_to
 from accord.core.web import (
     CapabilityRequiredMixin,
+    RecordFormView,
     current_values,
     paginate,
     run_service,
@@ -112,8 +113,16 @@ class CalendarDetailView(CapabilityRequiredMixin, View):
         )
 
 
-class CalendarFormView(CapabilityRequiredMixin, View):
+_DEFAULT_HOURS = "\n".join(f"{day} 09:00-17:00" for day in DAY_NAMES[:5])
+
+
+class CalendarFormView(RecordFormView):
     capability = "calendars.manage"
+    form_class = CalendarForm
+    selector = staticmethod(selectors.calendars_visible_to)
+    noun = "calendar"
+    detail_url_name = "calendar-detail"
+    list_url_name = "calendar-list"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Calendars serve every customer: only the provider's staff define them.
@@ -121,47 +130,16 @@ class CalendarFormView(CapabilityRequiredMixin, View):
             raise PermissionDenied("This page is not part of your role.")
         return super().dispatch(request, *args, **kwargs)
 
-    def _calendar(self, pk: int | None) -> Any:
-        if pk is None:
-            return None
-        return scoped_object(selectors.calendars_visible_to, self.request.user, pk=pk)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        return calendar_initial(obj) if obj is not None else {"weekly_hours": _DEFAULT_HOURS}
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        calendar = self._calendar(pk)
-        initial = calendar_initial(calendar) if calendar else {"weekly_hours": _DEFAULT_HOURS}
-        return self._render(CalendarForm(initial=initial), calendar)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.calendar_create(actor=self.request.user, **data)
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        calendar = self._calendar(pk)
-        form = CalendarForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if calendar is None:
-                result = run_service(
-                    form, lambda: services.calendar_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.calendar_update(
-                        actor=request.user, calendar=calendar, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Calendar {result} saved.")
-                return redirect("calendar-detail", pk=result.pk)
-        return self._render(form, calendar, status=400)
-
-    def _render(self, form: Any, calendar: Any, status: int = 200) -> HttpResponse:
-        cancel = (
-            reverse("calendar-detail", args=[calendar.pk]) if calendar else reverse("calendar-list")
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.calendar_update(
+            actor=self.request.user, calendar=obj, data=data, expected_version=version
         )
-        title = f"Edit {calendar}" if calendar else "New calendar"
-        return _form_page(self.request, form, title, cancel, calendar, status)
-
-
-_DEFAULT_HOURS = "\n".join(f"{day} 09:00-17:00" for day in DAY_NAMES[:5])
 
 
 # --- Agreements -------------------------------------------------------------------------------
@@ -251,73 +229,50 @@ class AgreementDetailView(CapabilityRequiredMixin, View):
         )
 
 
-class AgreementFormView(CapabilityRequiredMixin, View):
+class AgreementFormView(RecordFormView):
     capability = "agreements.manage"
+    form_class = AgreementForm
+    selector = staticmethod(selectors.agreements_visible_to)
+    noun = "agreement"
+    detail_url_name = "agreement-detail"
+    list_url_name = "agreement-list"
 
-    def _agreement(self, pk: int | None) -> Any:
-        if pk is None:
-            return None
-        return scoped_object(selectors.agreements_visible_to, self.request.user, pk=pk)
-
-    def _form(self, agreement: Any, *args: Any, **kwargs: Any) -> AgreementForm:
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
-        return AgreementForm(
-            *args,
-            organisations=organisations_visible_to(user).filter(is_active=True),
-            teams=Team.objects.filter(organisation__kind="provider", is_active=True),
-            services=_services_visible_to(user),
-            calendars=selectors.calendars_visible_to(user),
-            owners=Person.objects.filter(organisation__kind="provider", is_active=True),
-            agreement=agreement,
-            **kwargs,
+        return {
+            "organisations": organisations_visible_to(user).filter(is_active=True),
+            "teams": Team.objects.filter(organisation__kind="provider", is_active=True),
+            "services": _services_visible_to(user),
+            "calendars": selectors.calendars_visible_to(user),
+            "owners": Person.objects.filter(organisation__kind="provider", is_active=True),
+            "agreement": obj,
+        }
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {
+                "owner": self.request.user.pk,
+                "organisation": self.request.GET.get("organisation"),
+            }
+        return agreement_initial(obj)
+
+    def bound_initial(self, obj: Any) -> dict[str, Any] | None:
+        # An agreement in force has its terms disabled on the form.
+        return agreement_initial(obj) if obj is not None else None
+
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.agreement_create(actor=self.request.user, **data)
+
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.agreement_update(
+            actor=self.request.user, agreement=obj, data=data, expected_version=version
         )
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        agreement = self._agreement(pk)
-        initial = (
-            agreement_initial(agreement)
-            if agreement
-            else {"owner": request.user.pk, "organisation": request.GET.get("organisation")}
-        )
-        return self._render(self._form(agreement, initial=initial), agreement)
+    def title(self, obj: Any) -> str:
+        return f"Edit {obj.code}" if obj is not None else "New agreement"
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        agreement = self._agreement(pk)
-        form = self._form(
-            agreement,
-            request.POST,
-            initial=agreement_initial(agreement) if agreement else None,
-        )
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if agreement is None:
-                result = run_service(
-                    form, lambda: services.agreement_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.agreement_update(
-                        actor=request.user,
-                        agreement=agreement,
-                        data=data,
-                        expected_version=version,
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Agreement {result.code} saved.")
-                return redirect("agreement-detail", pk=result.pk)
-        return self._render(form, agreement, status=400)
-
-    def _render(self, form: Any, agreement: Any, status: int = 200) -> HttpResponse:
-        cancel = (
-            reverse("agreement-detail", args=[agreement.pk])
-            if agreement
-            else reverse("agreement-list")
-        )
-        title = f"Edit {agreement.code}" if agreement else "New agreement"
-        return _form_page(self.request, form, title, cancel, agreement, status)
+    def success_message(self, result: Any) -> str:
+        return f"Agreement {result.code} saved."
 
 
 class AgreementTextView(CapabilityRequiredMixin, View):
@@ -381,52 +336,50 @@ def agreement_transition(request: HttpRequest, pk: int, transition: str) -> Http
 # --- Targets ----------------------------------------------------------------------------------
 
 
-class TargetFormView(CapabilityRequiredMixin, View):
+class TargetFormView(RecordFormView):
+    """A target is edited from its agreement's page and belongs to it: the agreement comes
+    from the URL (new target) or from the target, and both pages lead back to it."""
+
     capability = "agreements.manage"
+    form_class = TargetForm
+    selector = staticmethod(selectors.targets_visible_to)
+    noun = "target"
+    agreement: Any = None
 
-    def _objects(self, pk: int | None, target_pk: int | None) -> tuple[Any, Any]:
+    def get_object(self) -> Any:
         user = self.request.user
+        target_pk = self.kwargs.get("target_pk")
         if target_pk is not None:
-            target = scoped_object(selectors.targets_visible_to, user, pk=target_pk)
-            return target.agreement, target
-        return scoped_object(selectors.agreements_visible_to, user, pk=pk), None
+            target = scoped_object(self.selector, user, pk=target_pk)
+            self.agreement = target.agreement
+            return target
+        self.agreement = scoped_object(
+            selectors.agreements_visible_to, user, pk=self.kwargs.get("pk")
+        )
+        return None
 
-    def get(
-        self, request: HttpRequest, pk: int | None = None, target_pk: int | None = None
-    ) -> HttpResponse:
-        agreement, target = self._objects(pk, target_pk)
-        initial = target_initial(target) if target else {"metric": request.GET.get("metric")}
-        return self._render(TargetForm(initial=initial), agreement, target)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {"metric": self.request.GET.get("metric")}
+        return target_initial(obj)
 
-    def post(
-        self, request: HttpRequest, pk: int | None = None, target_pk: int | None = None
-    ) -> HttpResponse:
-        agreement, target = self._objects(pk, target_pk)
-        form = TargetForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if target is None:
-                result = run_service(
-                    form,
-                    lambda: services.target_create(actor=request.user, agreement=agreement, **data),
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.target_update(
-                        actor=request.user, target=target, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Target {result} saved.")
-                return redirect("agreement-detail", pk=agreement.pk)
-        return self._render(form, agreement, target, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.target_create(actor=self.request.user, agreement=self.agreement, **data)
 
-    def _render(self, form: Any, agreement: Any, target: Any, status: int = 200) -> HttpResponse:
-        cancel = reverse("agreement-detail", args=[agreement.pk])
-        title = f"Edit target of {agreement.code}" if target else f"New target of {agreement.code}"
-        return _form_page(self.request, form, title, cancel, target, status)
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.target_update(
+            actor=self.request.user, target=obj, data=data, expected_version=version
+        )
+
+    def title(self, obj: Any) -> str:
+        code = self.agreement.code
+        return f"Edit target of {code}" if obj is not None else f"New target of {code}"
+
+    def success_url(self, result: Any) -> str:
+        return reverse("agreement-detail", args=[self.agreement.pk])
+
+    def cancel_url(self, obj: Any) -> str:
+        return reverse("agreement-detail", args=[self.agreement.pk])
 
 
 @require_POST

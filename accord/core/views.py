@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -37,7 +36,7 @@ from accord.core.permissions import has_capability
 from accord.core.roles import CAPABILITIES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS
 from accord.core.web import (
     CapabilityRequiredMixin,
-    current_values,
+    RecordFormView,
     paginate,
     run_service,
     scoped_object,
@@ -130,62 +129,28 @@ class OrganisationDetailView(CapabilityRequiredMixin, View):
         )
 
 
-class OrganisationFormView(CapabilityRequiredMixin, View):
+class OrganisationFormView(RecordFormView):
     capability = "directory.manage"
-    template = "core/form.html"
+    form_class = OrganisationForm
+    selector = staticmethod(selectors.organisations_visible_to)
+    noun = "organisation"
+    detail_url_name = "organisation-detail"
+    list_url_name = "organisation-list"
 
-    def _org(self, pk: int | None) -> Any:
-        if pk is None:
-            return None
-        return scoped_object(selectors.organisations_visible_to, self.request.user, pk=pk)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        return {
+            **{f: getattr(obj, f) for f in services.ORGANISATION_FIELDS},
+            "version": obj.version,
+        }
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        org = self._org(pk)
-        initial = {}
-        if org is not None:
-            initial = {f: getattr(org, f) for f in services.ORGANISATION_FIELDS}
-            initial["version"] = org.version
-        form = OrganisationForm(initial=initial)
-        return self._render(form, org)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.organisation_create(actor=self.request.user, **data)
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        org = self._org(pk)
-        form = OrganisationForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if org is None:
-                result = run_service(
-                    form, lambda: services.organisation_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.organisation_update(
-                        actor=request.user, organisation=org, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Organisation {result} saved.")
-                return redirect("organisation-detail", pk=result.pk)
-        return self._render(form, org, status=400)
-
-    def _render(self, form: Any, org: Any, status: int = 200) -> HttpResponse:
-        title = f"Edit {org}" if org else "New organisation"
-        cancel = (
-            reverse("organisation-detail", args=[org.pk]) if org else reverse("organisation-list")
-        )
-        return render(
-            self.request,
-            self.template,
-            {
-                "form": form,
-                "title": title,
-                "cancel_url": cancel,
-                "object": org,
-                "current_values": current_values(form, org),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.organisation_update(
+            actor=self.request.user, organisation=obj, data=data, expected_version=version
         )
 
 
@@ -227,55 +192,32 @@ class TeamDetailView(CapabilityRequiredMixin, View):
         )
 
 
-class TeamFormView(CapabilityRequiredMixin, View):
+class TeamFormView(RecordFormView):
     capability = "directory.manage"
+    form_class = TeamForm
+    selector = staticmethod(selectors.teams_visible_to)
+    noun = "team"
+    detail_url_name = "team-detail"
+    list_url_name = "team-list"
 
-    def _form(self, *args: Any, **kwargs: Any) -> TeamForm:
-        return TeamForm(
-            *args,
-            organisations=selectors.organisations_visible_to(self.request.user),
-            people=selectors.people_visible_to(self.request.user).filter(is_active=True),
-            **kwargs,
-        )
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        user = self.request.user
+        return {
+            "organisations": selectors.organisations_visible_to(user),
+            "people": selectors.people_visible_to(user).filter(is_active=True),
+        }
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        team = scoped_object(selectors.teams_visible_to, request.user, pk=pk) if pk else None
-        initial = team_initial(team) if team else {"organisation": request.GET.get("organisation")}
-        return self._render(self._form(initial=initial), team)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {"organisation": self.request.GET.get("organisation")}
+        return team_initial(obj)
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        team = scoped_object(selectors.teams_visible_to, request.user, pk=pk) if pk else None
-        form = self._form(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if team is None:
-                result = run_service(form, lambda: services.team_create(actor=request.user, **data))
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.team_update(
-                        actor=request.user, team=team, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Team {result} saved.")
-                return redirect("team-detail", pk=result.pk)
-        return self._render(form, team, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.team_create(actor=self.request.user, **data)
 
-    def _render(self, form: Any, team: Any, status: int = 200) -> HttpResponse:
-        cancel = reverse("team-detail", args=[team.pk]) if team else reverse("team-list")
-        return render(
-            self.request,
-            "core/form.html",
-            {
-                "form": form,
-                "title": f"Edit {team}" if team else "New team",
-                "cancel_url": cancel,
-                "object": team,
-                "current_values": current_values(form, team),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.team_update(
+            actor=self.request.user, team=obj, data=data, expected_version=version
         )
 
 
@@ -358,62 +300,38 @@ def person_role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> Htt
     return redirect("person-detail", pk=pk)
 
 
-class PersonFormView(CapabilityRequiredMixin, View):
+class PersonFormView(RecordFormView):
     capability = "directory.manage"
+    selector = staticmethod(selectors.people_visible_to)
+    noun = "person"
+    detail_url_name = "person-detail"
+    list_url_name = "person-list"
 
-    def _person(self, pk: int | None) -> Any:
-        return scoped_object(selectors.people_visible_to, self.request.user, pk=pk) if pk else None
+    def get_form_class(self, obj: Any) -> type[PersonForm]:
+        return PersonForm if obj is not None else PersonCreateForm
 
-    def _form(self, person: Any, *args: Any, **kwargs: Any) -> PersonForm:
-        cls = PersonForm if person else PersonCreateForm
-        orgs = selectors.organisations_visible_to(self.request.user)
-        return cls(*args, organisations=orgs, **kwargs)
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {"organisations": selectors.organisations_visible_to(self.request.user)}
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        person = self._person(pk)
-        initial: dict[str, Any] = {"organisation": request.GET.get("organisation")}
-        if person is not None:
-            initial = {f: getattr(person, f) for f in services.PERSON_FIELDS}
-            initial["organisation"] = person.organisation_id
-            initial["version"] = person.version
-        return self._render(self._form(person, initial=initial), person)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {"organisation": self.request.GET.get("organisation")}
+        return {
+            **{f: getattr(obj, f) for f in services.PERSON_FIELDS},
+            "organisation": obj.organisation_id,
+            "version": obj.version,
+        }
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        person = self._person(pk)
-        form = self._form(person, request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if person is None:
-                result = run_service(
-                    form, lambda: services.person_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.person_update(
-                        actor=request.user, person=person, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"{result} saved.")
-                return redirect("person-detail", pk=result.pk)
-        return self._render(form, person, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.person_create(actor=self.request.user, **data)
 
-    def _render(self, form: Any, person: Any, status: int = 200) -> HttpResponse:
-        cancel = reverse("person-detail", args=[person.pk]) if person else reverse("person-list")
-        return render(
-            self.request,
-            "core/form.html",
-            {
-                "form": form,
-                "title": f"Edit {person}" if person else "New person",
-                "cancel_url": cancel,
-                "object": person,
-                "current_values": current_values(form, person),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.person_update(
+            actor=self.request.user, person=obj, data=data, expected_version=version
         )
+
+    def success_message(self, result: Any) -> str:
+        return f"{result} saved."
 
 
 # --- Roles and audit --------------------------------------------------------------------------

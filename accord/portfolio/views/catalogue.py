@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views import View
 
 from accord.core import selectors as core_selectors
@@ -18,9 +18,8 @@ from accord.core.permissions import has_capability, sees_all_organisations
 from accord.core.records import StaleVersion
 from accord.core.web import (
     CapabilityRequiredMixin,
-    current_values,
+    RecordFormView,
     paginate,
-    run_service,
     scoped_object,
 )
 from accord.portfolio.choices import ServiceStatus
@@ -147,74 +146,38 @@ def _request_form(item: Any) -> tuple[Any, list[str]]:
         return None, list(exc.messages)
 
 
-class CatalogueItemFormView(CapabilityRequiredMixin, View):
+class CatalogueItemFormView(RecordFormView):
     """Create (``pk`` None) or edit an item; the request form is edited as JSON."""
 
     capability = MANAGE
+    form_class = CatalogueItemForm
+    selector = staticmethod(catalogue_items_visible_to)
+    noun = "catalogue item"
+    detail_url_name = "catalogue-detail"
+    list_url_name = "catalogue-list"
 
-    def _item(self, pk: int | None) -> Any:
-        if pk is None:
-            return None
-        return scoped_object(catalogue_items_visible_to, self.request.user, pk=pk)
-
-    def _form(self, item: Any, *args: Any, **kwargs: Any) -> CatalogueItemForm:
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
         live = Q(status=ServiceStatus.LIVE)
-        if item is not None:
-            live |= Q(pk=item.service_id)
-        return CatalogueItemForm(
-            *args,
-            **form_choices(
-                services_visible_to(user).filter(live).order_by("name"),
-                core_selectors.teams_visible_to(user).order_by("name"),
-                core_selectors.organisations_visible_to(user).order_by("name"),
-            ),
-            **kwargs,
+        if obj is not None:
+            live |= Q(pk=obj.service_id)
+        return form_choices(
+            services_visible_to(user).filter(live).order_by("name"),
+            core_selectors.teams_visible_to(user).order_by("name"),
+            core_selectors.organisations_visible_to(user).order_by("name"),
         )
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        item = self._item(pk)
-        if item is not None:
-            initial = catalogue_item_initial(item)
-        else:
-            initial = {"service": request.GET.get("service"), "form_schema": []}
-        return self._render(self._form(item, initial=initial), item)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {"service": self.request.GET.get("service"), "form_schema": []}
+        return catalogue_item_initial(obj)
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        item = self._item(pk)
-        form = self._form(item, request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if item is None:
-                result = run_service(
-                    form, lambda: services.catalogue_item_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.catalogue_item_update(
-                        actor=request.user, item=item, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Catalogue item {result} saved.")
-                return redirect("catalogue-detail", pk=result.pk)
-        return self._render(form, item, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.catalogue_item_create(actor=self.request.user, **data)
 
-    def _render(self, form: Any, item: Any, status: int = 200) -> HttpResponse:
-        cancel = reverse("catalogue-detail", args=[item.pk]) if item else reverse("catalogue-list")
-        return render(
-            self.request,
-            "core/form.html",
-            {
-                "form": form,
-                "title": f"Edit {item}" if item else "New catalogue item",
-                "cancel_url": cancel,
-                "object": item,
-                "current_values": current_values(form, item),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.catalogue_item_update(
+            actor=self.request.user, item=obj, data=data, expected_version=version
         )
 
 

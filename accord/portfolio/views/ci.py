@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views import View
 
 from accord.core.permissions import has_capability
@@ -25,7 +25,7 @@ from accord.core.selectors import (
 )
 from accord.core.web import (
     CapabilityRequiredMixin,
-    current_values,
+    RecordFormView,
     paginate,
     run_service,
     scoped_object,
@@ -153,59 +153,32 @@ class CIUnrelateView(CapabilityRequiredMixin, View):
         return redirect("ci-detail", pk=ci.pk)
 
 
-class CIFormView(CapabilityRequiredMixin, View):
+class CIFormView(RecordFormView):
     capability = CAPABILITY
+    form_class = CIForm
+    selector = staticmethod(cis_visible_to)
+    noun = "configuration item"
+    detail_url_name = "ci-detail"
+    list_url_name = "ci-list"
 
-    def _ci(self, pk: int | None) -> Any:
-        return scoped_object(cis_visible_to, self.request.user, pk=pk) if pk else None
-
-    def _form(self, *args: Any, **kwargs: Any) -> CIForm:
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
-        return CIForm(
-            *args,
-            organisations=organisations_visible_to(user),
-            people=people_visible_to(user).filter(is_active=True),
-            **kwargs,
-        )
+        return {
+            "organisations": organisations_visible_to(user),
+            "people": people_visible_to(user).filter(is_active=True),
+        }
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        ci = self._ci(pk)
-        initial = ci_initial(ci) if ci else {"organisation": request.GET.get("organisation")}
-        return self._render(self._form(initial=initial), ci)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {"organisation": self.request.GET.get("organisation")}
+        return ci_initial(obj)
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        ci = self._ci(pk)
-        form = self._form(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if ci is None:
-                result = run_service(form, lambda: services.ci_create(actor=request.user, **data))
-            else:
-                result = run_service(
-                    form,
-                    lambda: services.ci_update(
-                        actor=request.user, ci=ci, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Configuration item {result} saved.")
-                return redirect("ci-detail", pk=result.pk)
-        return self._render(form, ci, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return services.ci_create(actor=self.request.user, **data)
 
-    def _render(self, form: Any, ci: Any, status: int = 200) -> HttpResponse:
-        cancel = reverse("ci-detail", args=[ci.pk]) if ci else reverse("ci-list")
-        return render(
-            self.request,
-            "core/form.html",
-            {
-                "form": form,
-                "title": f"Edit {ci}" if ci else "New configuration item",
-                "cancel_url": cancel,
-                "object": ci,
-                "current_values": current_values(form, ci),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return services.ci_update(
+            actor=self.request.user, ci=obj, data=data, expected_version=version
         )
 
 

@@ -20,7 +20,7 @@ from accord.core.permissions import has_capability
 from accord.core.selectors import audit_events_visible_to, people_visible_to, teams_visible_to
 from accord.core.web import (
     CapabilityRequiredMixin,
-    current_values,
+    RecordFormView,
     paginate,
     run_service,
     scoped_object,
@@ -200,73 +200,38 @@ class ServiceTransitionView(CapabilityRequiredMixin, View):
         return detail.render_page(service, errors=errors, status=400)
 
 
-class ServiceFormView(CapabilityRequiredMixin, View):
+class ServiceFormView(RecordFormView):
     """Create a service, or edit one with the version the editor saw."""
 
     capability = "portfolio.manage"
+    form_class = ServiceForm
+    selector = staticmethod(services_visible_to)
+    noun = "service"
+    detail_url_name = "service-detail"
+    list_url_name = "service-list"
 
-    def _service(self, pk: int | None) -> Any:
-        return scoped_object(services_visible_to, self.request.user, pk=pk) if pk else None
-
-    def _form(self, service: Any, *args: Any, **kwargs: Any) -> ServiceForm:
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
         services = services_visible_to(user)
-        if service is not None:
-            services = services.exclude(pk=service.pk)
-        return ServiceForm(
-            *args,
-            people=people_visible_to(user),
-            teams=teams_visible_to(user),
-            calendars=calendars_visible_to(user),
-            services=services,
-            cis=cis_visible_to(user),
-            **kwargs,
-        )
+        if obj is not None:
+            services = services.exclude(pk=obj.pk)
+        return {
+            "people": people_visible_to(user),
+            "teams": teams_visible_to(user),
+            "calendars": calendars_visible_to(user),
+            "services": services,
+            "cis": cis_visible_to(user),
+        }
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        service = self._service(pk)
-        initial = service_initial(service) if service else {}
-        return self._render(self._form(service, initial=initial), service)
+    def initial(self, obj: Any) -> dict[str, Any]:
+        return service_initial(obj) if obj is not None else {}
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        service = self._service(pk)
-        form = self._form(service, request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if service is None:
-                result = run_service(
-                    form, lambda: service_services.service_create(actor=request.user, **data)
-                )
-            else:
-                result = run_service(
-                    form,
-                    lambda: service_services.service_update(
-                        actor=request.user, service=service, data=data, expected_version=version
-                    ),
-                )
-            if result is not None:
-                messages.success(request, f"Service {result} saved.")
-                return redirect("service-detail", pk=result.pk)
-        return self._render(form, service, status=400)
+    def create(self, data: dict[str, Any]) -> Any:
+        return service_services.service_create(actor=self.request.user, **data)
 
-    def _render(self, form: Any, service: Any, status: int = 200) -> HttpResponse:
-        cancel = (
-            reverse("service-detail", args=[service.pk]) if service else reverse("service-list")
-        )
-        if service is not None and getattr(form, "stale_version", None) is not None:
-            service = services_visible_to(self.request.user).get(pk=service.pk)
-        return render(
-            self.request,
-            "core/form.html",
-            {
-                "form": form,
-                "title": f"Edit {service}" if service else "New service",
-                "cancel_url": cancel,
-                "object": service,
-                "current_values": current_values(form, service),
-            },
-            status=status,
+    def update(self, obj: Any, data: dict[str, Any], version: int | None) -> Any:
+        return service_services.service_update(
+            actor=self.request.user, service=obj, data=data, expected_version=version
         )
 
 
