@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from accord.agreements.calendars import business_calendar
 from accord.agreements.choices import (
@@ -79,11 +79,23 @@ def _write_pauses(clock: TicketClock, pauses: Iterable[Pause]) -> None:
     clock.pauses = [[_iso(p.start), _iso(p.end) if p.end else None] for p in pauses]
 
 
+def _calendar_of(clock: TicketClock) -> Any:
+    """The business calendar of the clock's agreement, kept on the calendar row object so a
+    batch of clocks sharing one agreement builds (and looks it up) once."""
+    calendar = clock.agreement.calendar
+    key = (calendar.pk, calendar.version)
+    cached = getattr(calendar, "_business", None)
+    if cached is None or cached[0] != key:
+        cached = (key, business_calendar(calendar))
+        calendar._business = cached  # type: ignore[attr-defined]
+    return cached[1]
+
+
 def domain_clock(clock: TicketClock) -> SlaClock:
     """The clock's facts as a domain clock on the agreement's current calendar."""
     return SlaClock(
         target=clock.target_duration,
-        calendar=business_calendar(clock.agreement.calendar),
+        calendar=_calendar_of(clock),
         started_at=clock.started_at,
         pauses=_pauses(clock),
         stopped_at=clock.stopped_at,
@@ -96,8 +108,11 @@ def reading(clock: TicketClock, now: dt.datetime) -> Reading:
         return Reading(
             clock, ClockState.CANCELLED, None, dt.timedelta(0), dt.timedelta(0), 0.0, False
         )
-    now = max(now, clock.started_at)
-    status = domain_clock(clock).status(now)
+    return _reading(clock, domain_clock(clock), max(now, clock.started_at))
+
+
+def _reading(clock: TicketClock, domain: SlaClock, now: dt.datetime) -> Reading:
+    status = domain.status(now)
     state = {
         SlaState.RUNNING: ClockState.RUNNING,
         SlaState.PAUSED: ClockState.PAUSED,
@@ -118,17 +133,16 @@ def _refresh(clock: TicketClock, now: dt.datetime) -> None:
         clock.due_at = clock.warning_at = None
         clock.computed_at = now
         return
-    result = reading(clock, now)
+    now = max(now, clock.started_at)
+    domain = domain_clock(clock)
+    result = _reading(clock, domain, now)
     clock.state = result.state
     clock.breached = result.breached
     if result.state == ClockState.RUNNING or (
         result.state == ClockState.BREACHED and clock.stopped_at is None
     ):
-        domain = domain_clock(clock)
         clock.due_at = result.due_at
-        clock.warning_at = domain.warning_at(
-            float(clock.warning_threshold), max(now, clock.started_at)
-        )
+        clock.warning_at = domain.warning_at(float(clock.warning_threshold), now)
     else:
         clock.due_at = None
         clock.warning_at = None
@@ -517,6 +531,23 @@ def compute_readings(clock: TicketClock, now: dt.datetime) -> TicketClock:
     return clock
 
 
+def _save_readings(changed: Sequence[TicketClock]) -> None:
+    """Write only the readings of many clocks, as one prepared UPDATE run for every row
+    (``executemany``): far cheaper than ``bulk_update``'s CASE expression over many fields."""
+    if not changed:
+        return
+    table = connection.ops.quote_name(TicketClock._meta.db_table)
+    names = ["state", "due_at", "warning_at", "breached", "computed_at"]
+    fields = [TicketClock._meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    rows = [
+        [f.get_db_prep_value(getattr(clock, f.attname), connection) for f in fields] + [clock.pk]
+        for clock in changed
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
+
+
 def refresh_clocks(clocks: Iterable[TicketClock], now: dt.datetime) -> list[TicketClock]:
     """Recompute and store the readings of ``clocks`` (loaded with their calendars) as of
     ``now``; used by the re-targeting and escalation jobs."""
@@ -524,5 +555,5 @@ def refresh_clocks(clocks: Iterable[TicketClock], now: dt.datetime) -> list[Tick
     for clock in clocks:
         _refresh(clock, now)
         changed.append(clock)
-    _save(changed, [])
+    _save_readings(changed)
     return changed

@@ -68,8 +68,14 @@ def _batch(run: RetargetRun, size: int) -> list[TicketClock]:
         qs = qs.filter(agreement__calendar_id=run.calendar_id)
     else:
         qs = qs.filter(agreement_id=run.agreement_id)
-    qs = qs.select_related("agreement__calendar").order_by("pk")
-    return list(qs.select_for_update(of=("self",))[:size])
+    batch = list(qs.order_by("pk").select_for_update()[:size])
+    # The few agreements (and calendars) of a batch are loaded once, not joined on every row.
+    agreements = Agreement.objects.select_related("calendar").in_bulk(
+        {clock.agreement_id for clock in batch}
+    )
+    for clock in batch:
+        clock.agreement = agreements[clock.agreement_id]
+    return batch
 
 
 def process_run(
