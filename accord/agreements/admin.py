@@ -10,7 +10,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from accord.agreements import services
-from accord.agreements.models import Agreement, AgreementText, Calendar, Target
+from accord.agreements.models import (
+    Agreement,
+    AgreementText,
+    Calendar,
+    RetargetRun,
+    Target,
+    TicketClock,
+)
 from accord.core.admin import ServiceAdminMixin
 from accord.core.records import StaleVersion
 
@@ -141,3 +148,51 @@ class AgreementTextAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TicketClock)
+class TicketClockAdmin(admin.ModelAdmin):
+    """SLA clocks are facts recorded by the ticket services: browse them, never edit them."""
+
+    list_display = (
+        "id",
+        "content_type",
+        "object_id",
+        "agreement",
+        "metric",
+        "priority",
+        "state",
+        "due_at",
+        "breached",
+    )
+    list_filter = ("agreement_kind", "metric", "state", "breached")
+    list_select_related = ("agreement", "content_type")
+    search_fields = ("agreement__code",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RetargetRun)
+class RetargetRunAdmin(TicketClockAdmin):
+    """Background re-targeting runs: how far each got, and why one failed."""
+
+    list_display = (
+        "id",
+        "reason",
+        "calendar",
+        "agreement",
+        "status",
+        "processed",
+        "requested_at",
+        "finished_at",
+    )
+    list_filter = ("reason", "status")
+    list_select_related = ("calendar", "agreement")
+    search_fields = ("error",)
