@@ -13,6 +13,7 @@ from accord.agreements.models import TicketClock
 from accord.incidents.demo import DEMO_INCIDENTS
 from accord.incidents.models import Incident
 from accord.incidents.selectors import clock_readings
+from tests.factories import provider
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ def test_demo_loads_a_realistic_mix_and_generates_more_on_demand():
 
 
 def test_generating_without_demo_data_is_refused_clearly():
+    provider()  # data present: --if-empty loads nothing
     with pytest.raises(CommandError, match="load the demo data first"):
         call_command("demo", "--if-empty", "--incidents", "10", stdout=io.StringIO())
     assert not Incident.objects.exists()

@@ -133,48 +133,59 @@ def _require_writer(actor: Person | None, incident: Incident) -> bool:
 # --- validation of references -------------------------------------------------------------------
 
 
-def _check_people_and_places(incident: Incident, actor: Person | None) -> None:
-    """Every reference of the incident is consistent and within the actor's reach."""
+def _check_people_and_places(
+    incident: Incident, actor: Person | None, changed: set[str] | None = None
+) -> None:
+    """Every reference of the incident is consistent and within the actor's reach.
+
+    On a change only what changes is checked (``changed``), so an incident whose caller has
+    left or whose service was retired can still be worked and resolved."""
+
+    def checks(*fields: str) -> bool:
+        return changed is None or any(f in changed for f in fields)
+
     errors: dict[str, str] = {}
     org = incident.organisation
-    if org.kind == OrganisationKind.SUPPLIER:
-        errors["organisation"] = "Incidents are raised for customers or the provider itself."
-    elif not org.is_active:
-        errors["organisation"] = f"{org} is no longer active."
+    if checks("organisation"):
+        if org.kind == OrganisationKind.SUPPLIER:
+            errors["organisation"] = "Incidents are raised for customers or the provider itself."
+        elif not org.is_active:
+            errors["organisation"] = f"{org} is no longer active."
     caller = incident.caller
-    if caller is None or not caller.is_active:
-        errors["caller"] = "Choose an active person as the caller."
-    elif caller.organisation_id != org.pk:
-        errors["caller"] = f"The caller must belong to {org}."
+    if checks("caller", "organisation"):
+        if caller is None or not caller.is_active:
+            errors["caller"] = "Choose an active person as the caller."
+        elif caller.organisation_id != org.pk:
+            errors["caller"] = f"The caller must belong to {org}."
     service = incident.service
-    if service is not None and service.status != "live":
+    if checks("service") and service is not None and service.status != "live":
         errors["service"] = f"{service} is not live; choose a live service."
     ci = incident.configuration_item
-    if ci is not None and not (ci.organisation_id == org.pk or ci.organisation.is_provider):
+    if (
+        checks("configuration_item", "organisation")
+        and ci is not None
+        and not (ci.organisation_id == org.pk or ci.organisation.is_provider)
+    ):
         errors["configuration_item"] = (
             "Choose a configuration item of the customer or of the provider."
         )
     category = incident.category
-    if (
-        category is not None
-        and not category.is_active
-        and "category" in getattr(incident, "_changed", {"category"})
-    ):
+    if checks("category") and category is not None and not category.is_active:
         errors["category"] = f"The category {category} is no longer in use."
     team = incident.assignment_group
-    if team is not None and not team.organisation.is_provider:
+    if checks("assignment_group") and team is not None and not team.organisation.is_provider:
         errors["assignment_group"] = "Choose one of the provider's teams."
     assignee = incident.assignee
-    if assignee is not None:
+    if checks("assignee", "assignment_group") and assignee is not None:
         if not assignee.is_active or not has_capability(assignee, "incidents.work"):
             errors["assignee"] = f"{assignee} does not work incidents."
         elif team is not None and not team.members.filter(pk=assignee.pk).exists():
             errors["assignee"] = f"{assignee} is not a member of {team}."
     supplier = incident.supplier
-    if supplier is not None and supplier.kind != OrganisationKind.SUPPLIER:
+    if checks("supplier") and supplier is not None and supplier.kind != OrganisationKind.SUPPLIER:
         errors["supplier"] = "Choose a supplier organisation."
     parent = incident.parent
-    if parent is not None:
+    if checks("parent") and parent is not None:
         if parent.pk == incident.pk:
             errors["parent"] = "An incident cannot be its own parent."
         elif parent.parent_id is not None:
@@ -443,14 +454,19 @@ def incident_update(
     now = now or timezone.now()
     staff = _require_writer(actor, incident)
     editable = STAFF_EDITABLE if staff else CUSTOMER_EDITABLE
-    unknown = sorted(set(data) - editable)
+    known = set(INCIDENT_FIELDS) | {"organisation", "reference"}
+    unknown = sorted(set(data) - known - editable)
     if unknown:
-        if set(unknown) <= set(INCIDENT_FIELDS) | {"organisation", "reference"}:
-            raise PermissionDenied(f"You may not change {', '.join(unknown)} of this incident.")
         raise ValidationError(f"Unknown fields: {', '.join(unknown)}.")
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if expected_version is not None and locked.version != expected_version:
         raise records.StaleVersion(locked.version)
+    # A field sent back unchanged is no change: only real changes need the right to make them
+    # (clients may send the whole representation back).
+    data = {k: v for k, v in data.items() if k in editable or getattr(locked, k) != v}
+    forbidden = sorted(set(data) - editable)
+    if forbidden:
+        raise PermissionDenied(f"You may not change {', '.join(forbidden)} of this incident.")
     if locked.status in FINAL_STATUSES and any(
         getattr(locked, k) != v for k, v in data.items() if k != "status"
     ):
@@ -489,8 +505,9 @@ def incident_update(
     candidate = Incident.objects.get(pk=locked.pk)
     for name, value in values.items():
         setattr(candidate, name, value)
-    candidate._changed = set(values)  # type: ignore[attr-defined]
-    _check_people_and_places(candidate, actor)
+    _check_people_and_places(
+        candidate, actor, {k for k, v in values.items() if getattr(locked, k) != v}
+    )
     saved = records.update_record(
         actor=actor,
         instance=locked,

@@ -25,12 +25,27 @@ from accord.tickets import services as tickets
 # --- major incidents ----------------------------------------------------------------------------
 
 
+def _locked(incident: Incident, expected_version: int | None) -> Incident:
+    """The incident as stored, locked for this transaction; refused if it changed since the
+    caller read it."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise records.StaleVersion(locked.version)
+    return locked
+
+
 @transaction.atomic
 def major_propose(
-    *, actor: Person | None, incident: Incident, reason: str, now: dt.datetime | None = None
+    *,
+    actor: Person | None,
+    incident: Incident,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Incident:
     """An agent proposes that an incident is major; an incident manager decides."""
     require(actor, "incidents.work", incident.organisation_id)
+    incident = _locked(incident, expected_version)
     if incident.major_status in (MajorStatus.PROPOSED, MajorStatus.DECLARED):
         raise ValidationError("This incident is already proposed or declared major.")
     if incident.status not in OPEN_STATUSES:
@@ -42,6 +57,7 @@ def major_propose(
         instance=incident,
         data={"major_status": MajorStatus.PROPOSED},
         fields=INCIDENT_FIELDS,
+        expected_version=expected_version,
         organisation=incident.organisation_id,
         action=AuditAction.TRANSITION,
     )
@@ -70,6 +86,7 @@ def major_declare(
     told (see ``accord.incidents.notifications``)."""
     require(actor, "incidents.manage", incident.organisation_id)
     now = now or timezone.now()
+    incident = _locked(incident, expected_version)
     if incident.major_status == MajorStatus.DECLARED:
         raise ValidationError("This incident is already a major incident.")
     if incident.status not in OPEN_STATUSES:
@@ -79,7 +96,7 @@ def major_declare(
         raise ValidationError(
             {"major_owner": "The owner of a major incident is an incident manager."}
         )
-    return records.update_record(
+    declared = records.update_record(
         actor=actor,
         instance=incident,
         data={
@@ -93,14 +110,21 @@ def major_declare(
         organisation=incident.organisation_id,
         action=AuditAction.TRANSITION,
     )
+    return declared
 
 
 @transaction.atomic
 def major_reject(
-    *, actor: Person | None, incident: Incident, reason: str, now: dt.datetime | None = None
+    *,
+    actor: Person | None,
+    incident: Incident,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Incident:
     """Turn down a proposal: the incident stays an ordinary one."""
     require(actor, "incidents.manage", incident.organisation_id)
+    incident = _locked(incident, expected_version)
     if incident.major_status != MajorStatus.PROPOSED:
         raise ValidationError("Only a proposed major incident can be turned down.")
     if not (reason or "").strip():
@@ -110,6 +134,7 @@ def major_reject(
         instance=incident,
         data={"major_status": MajorStatus.REJECTED},
         fields=INCIDENT_FIELDS,
+        expected_version=expected_version,
         organisation=incident.organisation_id,
         action=AuditAction.TRANSITION,
     )
@@ -139,6 +164,8 @@ def review_record(
 ) -> PostIncidentReview:
     """Record (or revise) the post-incident review of a major incident."""
     require(actor, "incidents.manage", incident.organisation_id)
+    # Locking the incident serialises the first saves of its review (one review per incident).
+    incident = _locked(incident, None)
     if not incident.is_major:
         raise ValidationError("Only major incidents have a post-incident review.")
     unknown = set(data) - set(REVIEW_FIELDS)
