@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accord.core.context_processors.navigation",
+                "accord.notifications.context_processors.notifications",
             ],
         },
     },
@@ -272,9 +273,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
     },
     "verify-audit-chain": {"task": "accord.core.tasks.verify_audit_chain", "schedule": 6 * 3600},
+    "escalate-sla-clocks": {"task": "accord.agreements.tasks.escalate_clocks", "schedule": 60},
+    "send-outbox": {"task": "accord.notifications.tasks.send_outbox", "schedule": 60},
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
-    "resume-retarget-runs": {"task": "accord.agreements.retarget.resume_runs", "schedule": 30},
+    "resume-retarget-runs": {
+        "task": "accord.agreements.tasks.resume_retarget_runs",
+        "schedule": 30,
+    },
 }
+
+# Where people reach Accord, for links in e-mails (e.g. https://accord.example.com).
+ACCORD_PUBLIC_URL = os.environ.get("ACCORD_PUBLIC_URL", "")
 
 # Demo data loaders, in dependency order (`accord demo`).
 ACCORD_DEMO_MODULES = ["accord.core.demo", "accord.portfolio.demo", "accord.incidents.demo"]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accord.portfolio.urls")),
     path("", include("accord.agreements.urls")),
     path("", include("accord.incidents.urls")),
+    path("", include("accord.notifications.urls")),
 ]
 
 handler403 = "accord.core.errors.permission_denied"

@@ -7,7 +7,3 @@ class AgreementsConfig(AppConfig):
     name = "accord.agreements"
     label = "agreements"
     verbose_name = "Agreements"
-
-    def ready(self) -> None:
-        # Register the re-targeting jobs with Celery (they live beside the clocks they move).
-        from accord.agreements import retarget  # noqa: F401

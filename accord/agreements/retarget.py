@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -22,8 +21,6 @@ from django.utils import timezone
 from accord.agreements import clocks
 from accord.agreements.choices import ClockState
 from accord.agreements.models import Agreement, Calendar, RetargetRun, TicketClock
-from accord.core.choices import Door
-from accord.core.context import audit_context
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +32,9 @@ def _enqueue(run: RetargetRun) -> None:
     """With workers, start at once; embedded, the periodic pass of `accord serve` picks it up
     (running it here would make the person who saved the calendar wait for it)."""
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        transaction.on_commit(lambda: process_run_task.delay(run.pk))
+        from accord.agreements.tasks import process_retarget_run
+
+        transaction.on_commit(lambda: process_retarget_run.delay(run.pk))
 
 
 def request_calendar_retarget(calendar: Calendar, now: dt.datetime | None = None) -> RetargetRun:
@@ -60,7 +59,8 @@ def request_agreement_cancel(agreement: Agreement, now: dt.datetime | None = Non
     return run
 
 
-def _batch(run: RetargetRun, size: int) -> list[TicketClock]:
+def _batch(run: RetargetRun, size: int) -> tuple[list[TicketClock], int]:
+    """The next clocks of the run, locked after their tickets (the order ticket services use)."""
     qs = TicketClock.objects.filter(stopped_at__isnull=True, pk__gt=run.last_clock_id).exclude(
         state=ClockState.CANCELLED
     )
@@ -68,14 +68,24 @@ def _batch(run: RetargetRun, size: int) -> list[TicketClock]:
         qs = qs.filter(agreement__calendar_id=run.calendar_id)
     else:
         qs = qs.filter(agreement_id=run.agreement_id)
-    batch = list(qs.order_by("pk").select_for_update()[:size])
+    heads = list(qs.order_by("pk").values_list("pk", "content_type_id", "object_id")[:size])
+    if not heads:
+        return [], 0
+    clocks.lock_tickets((content_type, object_id) for _, content_type, object_id in heads)
+    # Locked now; a clock stopped meanwhile by someone working its ticket is left out.
+    batch = list(
+        TicketClock.objects.filter(pk__in=[pk for pk, _, _ in heads], stopped_at__isnull=True)
+        .exclude(state=ClockState.CANCELLED)
+        .order_by("pk")
+        .select_for_update()
+    )
     # The few agreements (and calendars) of a batch are loaded once, not joined on every row.
     agreements = Agreement.objects.select_related("calendar").in_bulk(
         {clock.agreement_id for clock in batch}
     )
     for clock in batch:
         clock.agreement = agreements[clock.agreement_id]
-    return batch
+    return batch, heads[-1][0]
 
 
 def process_run(
@@ -95,8 +105,8 @@ def process_run(
             moment = now or timezone.now()
             if run.started_at is None:
                 run.started_at = moment
-            batch = _batch(run, batch_size)
-            if not batch:
+            batch, last_id = _batch(run, batch_size)
+            if not last_id:
                 run.status = Run.Status.DONE
                 run.finished_at = moment
                 run.save()
@@ -106,7 +116,7 @@ def process_run(
             else:
                 changed = clocks.refresh_clocks(batch, moment)
             clocks.update_summaries(changed)
-            run.last_clock_id = batch[-1].pk
+            run.last_clock_id = last_id
             run.processed += len(batch)
             run.status = Run.Status.RUNNING
             run.save()
@@ -132,15 +142,3 @@ def resume_runs(now: dt.datetime | None = None) -> int:
                 status=Run.Status.FAILED, error=str(exc)[:2000]
             )
     return finished
-
-
-@shared_task(name="accord.agreements.retarget.process_run")
-def process_run_task(run_id: int) -> str:
-    with audit_context(Door.JOB):
-        return process_run(run_id).status
-
-
-@shared_task(name="accord.agreements.retarget.resume_runs")
-def resume_runs_task() -> int:
-    with audit_context(Door.JOB):
-        return resume_runs()

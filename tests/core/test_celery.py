@@ -153,3 +153,24 @@ def test_verification_job_reports_a_broken_chain_loudly(db, caplog):
 
     assert outcome == {"ok": False, "checked": 1, "broken_id": victim.pk}
     assert f"Audit trail broken at event {victim.pk}" in caplog.text
+
+
+def test_every_scheduled_job_is_found_by_the_embedded_scheduler():
+    """The embedded scheduler of `accord serve` runs in a process that is neither a worker nor
+    beat; in a fresh process it must still find every job of the schedule by name."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'accord.settings');"
+        "django.setup();"
+        "from django.conf import settings; from accord.celery import app;"
+        "app.loader.import_default_modules();"
+        "missing = [e['task'] for e in settings.CELERY_BEAT_SCHEDULE.values()"
+        " if e['task'] not in app.tasks];"
+        "print('missing', missing)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "missing []" in out

@@ -19,6 +19,7 @@ from accord.incidents.choices import (
     MajorStatus,
 )
 from accord.incidents.models import Incident, PostIncidentReview
+from accord.incidents.notifications import notify_major_declared
 from accord.incidents.services.incident import INCIDENT_FIELDS, incident_update
 from accord.tickets import services as tickets
 
@@ -104,12 +105,14 @@ def major_declare(
             "major_status": MajorStatus.DECLARED,
             "major_owner": owner,
             "major_declared_at": now,
+            "management_notified_at": now,
         },
-        fields=INCIDENT_FIELDS,
+        fields=[*INCIDENT_FIELDS, "management_notified_at"],
         expected_version=expected_version,
         organisation=incident.organisation_id,
         action=AuditAction.TRANSITION,
     )
+    notify_major_declared(declared, now)
     return declared
 
 

@@ -31,6 +31,9 @@ class EmbeddedBeat(threading.Thread):
 
         from accord.celery import app
 
+        # Celery finds the apps' task modules only when a worker or beat starts; this thread
+        # is neither, so it loads them itself before looking jobs up by name.
+        app.loader.import_default_modules()
         while True:
             now = time.monotonic()
             for name, (task_name, every) in self.schedule.items():
