@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Largest attachment accepted on a ticket.
+ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
 # Where people reach Accord, for links in e-mails (e.g. https://accord.example.com).
 ACCORD_PUBLIC_URL = os.environ.get("ACCORD_PUBLIC_URL", "")
 
