@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [("Home", reverse("home"))]
+    if sees_all_organisations(user) or has_capability(user, "incidents.raise"):
+        _add(items, "Incidents", "incident-list")
     if has_capability(user, "directory.pages"):
         items += [
             ("Organisations", reverse("organisation-list")),

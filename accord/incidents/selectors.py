@@ -126,6 +126,10 @@ def queue(person: Any, name: str, now: dt.datetime) -> QuerySet[Incident]:
 # --- timeline -----------------------------------------------------------------------------------
 
 
+# What a customer may read of the recorded changes of their incident.
+CUSTOMER_AUDIT_FIELDS = ("status", "title", "priority")
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
@@ -154,13 +158,15 @@ def timeline(person: Any, incident: Incident, limit: int = 500) -> list[Timeline
     audit = AuditEvent.objects.filter(
         object_type="incidents.incident", object_id=str(incident.pk)
     ).order_by("id")[:limit]
+    internal = sees_internal(person)
     for event in audit:
-        if not sees_internal(person):
-            visible = {
-                k: v for k, v in event.changes.items() if k in ("status", "title", "priority")
-            }
+        if not internal:
+            # Customers learn what changed in status, title and priority, nothing else: the
+            # event is trimmed here (never saved) so no page or API can show more.
+            visible = {k: v for k, v in event.changes.items() if k in CUSTOMER_AUDIT_FIELDS}
             if not visible and event.action != "create":
                 continue
+            event.changes = visible
         entries.append(TimelineEntry(event.occurred_at, "audit", event))
     entries.sort(key=lambda e: (e.at, e.kind))
     return entries

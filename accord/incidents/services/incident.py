@@ -106,8 +106,11 @@ CUSTOMER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def is_staff_for(actor: Person | None, incident_org: Any = None) -> bool:
-    """Whether ``actor`` works incidents (the system itself does)."""
-    return actor is None or has_capability(actor, "incidents.work", incident_org)
+    """Whether ``actor`` works incidents: provider staff holding ``incidents.work`` (and the
+    system itself). A role held by someone outside the provider never makes them staff."""
+    return actor is None or (
+        sees_all_organisations(actor) and has_capability(actor, "incidents.work", incident_org)
+    )
 
 
 def _require_reader(actor: Person | None, incident: Incident) -> None:
@@ -231,7 +234,7 @@ def incident_create(
     organisation (as the caller, or naming a colleague), and cannot route or link them.
     """
     now = now or timezone.now()
-    staff = actor is None or has_capability(actor, "incidents.work")
+    staff = is_staff_for(actor)
     if not staff:
         require(actor, "incidents.raise")
         assert actor is not None
@@ -632,7 +635,13 @@ def comment_add(
         at=now,
     )
     if staff and is_public and locked.first_response_at is None:
-        Incident.objects.filter(pk=locked.pk).update(first_response_at=now)
+        locked = records.update_record(
+            actor=actor,
+            instance=locked,
+            data={"first_response_at": now},
+            fields=["first_response_at"],
+            organisation=locked.organisation_id,
+        )
         clocks.stop(ticket=locked, metrics=[Metric.FIRST_RESPONSE], at=now, now=now)
         _store_sla_summary(locked)
     elif not staff and locked.status == S.PENDING_CUSTOMER:
