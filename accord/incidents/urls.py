@@ -1,12 +1,30 @@
-"""Pages of incidents: the agent workspace, the incident page and its forms."""
+"""Pages of incidents: the agent workspace, the incident page and its forms, and the incident
+settings (categories, priority matrix)."""
 
 from django.urls import path
 
 from accord.incidents import views
+from accord.incidents.views import config
 
 urlpatterns = [
     path("incidents/", views.IncidentListView.as_view(), name="incident-list"),
     path("incidents/new/", views.IncidentFormView.as_view(), name="incident-create"),
+    path("incidents/categories/", config.CategoryListView.as_view(), name="incident-category-list"),
+    path(
+        "incidents/categories/new/",
+        config.CategoryFormView.as_view(),
+        name="incident-category-create",
+    ),
+    path(
+        "incidents/categories/<int:pk>/edit/",
+        config.CategoryFormView.as_view(),
+        name="incident-category-edit",
+    ),
+    path(
+        "incidents/priority-matrix/",
+        config.PriorityMatrixView.as_view(),
+        name="incident-priority-matrix",
+    ),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/edit/", views.IncidentFormView.as_view(), name="incident-edit"),
     path(

@@ -22,6 +22,7 @@ from accord.core.permissions import has_capability, sees_all_organisations
 from accord.incidents import selectors
 from accord.incidents.choices import INCIDENT_STATUS_COLOURS
 from accord.incidents.filters import IncidentFilterSet
+from accord.incidents.views.config import may_configure
 from accord.incidents.views.keyset import BadCursor, Ordering, SortKey, keyset_page
 from accord.incidents.views.sla import most_urgent, reading_views
 
@@ -153,6 +154,7 @@ class IncidentListView(LoginRequiredMixin, View):
                 "page": page,
                 "problems": problems,
                 "can_create": may_raise(user),
+                "can_configure": may_configure(user),
                 "next_url": _query(kept, cursor=page.next_cursor) if page.next_cursor else "",
                 "previous_url": (
                     _query(kept, cursor=page.previous_cursor) if page.previous_cursor else ""
