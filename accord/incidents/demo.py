@@ -287,6 +287,13 @@ def generate(
                     if fact["cancel"] is not None:
                         clock.state = ClockState.CANCELLED
                     clocks.compute_readings(clock, now)
+                    # Thresholds passed before the data was generated are history, not news:
+                    # the escalation job must not send a flood of notices about them.
+                    if clock.warning_at is not None and clock.warning_at <= now:
+                        clock.warning_notified_at = now
+                    if clock.breached:
+                        clock.warning_notified_at = clock.warning_notified_at or now
+                        clock.breach_notified_at = now
                     rows.append(clock)
                 if reply:
                     comments.append(

@@ -51,6 +51,16 @@ def test_demo_loads_a_realistic_mix_and_generates_more_on_demand():
         assert incident.sla_due_at == (min(due) if due else None)
 
 
+def test_generated_history_sends_no_flood_of_notices():
+    from accord.agreements.escalation import escalate
+    from accord.notifications.models import Notification
+
+    call_command("demo", stdout=io.StringIO())
+    assert TicketClock.objects.filter(state="breached", stopped_at__isnull=True).exists()
+    escalate(timezone.now())
+    assert Notification.objects.count() == 0
+
+
 def test_generating_without_demo_data_is_refused_clearly():
     provider()  # data present: --if-empty loads nothing
     with pytest.raises(CommandError, match="load the demo data first"):
