@@ -8,10 +8,13 @@ customer data and are visible to everyone signed in.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from accord.agreements.choices import AgreementKind, AgreementStatus, Metric
@@ -237,6 +240,60 @@ class ApplicableTarget:
     target: Target
 
 
+# Every ticket that opens asks which agreements apply. The answer changes only when an
+# agreement, target or calendar is saved, so it is kept per process, keyed by a stamp of the
+# last such save (one cheap query) and by the question; a save anywhere makes every entry stale.
+_CANDIDATE_CACHE_SIZE = 4096
+_candidate_cache: OrderedDict[tuple[Any, ...], list[Agreement]] = OrderedDict()
+_candidate_lock = threading.Lock()
+
+
+def _stamp() -> tuple[Any, ...]:
+    """Changes whenever an agreement, target or calendar is saved, added or removed."""
+    parts = []
+    for model in (Agreement, Target, Calendar):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(updated_at) FROM {table}), (SELECT COUNT(*) FROM {table})")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone() or ())
+
+
+def _candidates(org_id: Any, service_id: Any, day: dt.date) -> list[Agreement]:
+    """Active agreements that may apply to the customer and service around ``day`` (UTC),
+    SLA, OLA, UC then by code, with targets and calendars loaded."""
+    key = (_stamp(), org_id, service_id, day)
+    with _candidate_lock:
+        found = _candidate_cache.get(key)
+        if found is not None:
+            _candidate_cache.move_to_end(key)
+            return found
+    # A coarse filter in the database (a day either side covers every time zone), the exact
+    # local date per calendar in the caller.
+    qs = (
+        Agreement.objects.filter(
+            status=AgreementStatus.ACTIVE,
+            pk__in=Agreement.services.through.objects.filter(service_id=service_id).values(
+                "agreement_id"
+            ),
+            starts_on__lte=day + dt.timedelta(days=1),
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day - dt.timedelta(days=1)))
+        .filter(
+            Q(kind=AgreementKind.SLA, organisation_id=org_id)
+            | Q(kind__in=(AgreementKind.OLA, AgreementKind.UC))
+        )
+        .select_related("calendar", "organisation", "team")
+        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("metric")))
+    )
+    result = sorted(qs, key=lambda a: (_KIND_ORDER[AgreementKind(a.kind)], a.code))
+    with _candidate_lock:
+        _candidate_cache[key] = result
+        while len(_candidate_cache) > _CANDIDATE_CACHE_SIZE:
+            _candidate_cache.popitem(last=False)
+    return result
+
+
 def applicable_targets(
     *,
     organisation: Any,
@@ -259,26 +316,9 @@ def applicable_targets(
     org_id = getattr(organisation, "pk", organisation)
     service_id = getattr(service, "pk", service)
     day = at.astimezone(dt.UTC).date()
-    # A coarse filter in the database (a day either side covers every time zone), the exact
-    # local date per calendar below.
-    qs = (
-        Agreement.objects.filter(
-            status=AgreementStatus.ACTIVE,
-            pk__in=Agreement.services.through.objects.filter(service_id=service_id).values(
-                "agreement_id"
-            ),
-            starts_on__lte=day + dt.timedelta(days=1),
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day - dt.timedelta(days=1)))
-        .filter(
-            Q(kind=AgreementKind.SLA, organisation_id=org_id)
-            | Q(kind__in=(AgreementKind.OLA, AgreementKind.UC))
-        )
-        .select_related("calendar", "organisation", "team")
-        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("metric")))
-    )
+    agreements = _candidates(org_id, service_id, day)
     result: list[ApplicableTarget] = []
-    for agreement in sorted(qs, key=lambda a: (_KIND_ORDER[AgreementKind(a.kind)], a.code)):
+    for agreement in agreements:
         local = at.astimezone(ZoneInfo(agreement.calendar.time_zone)).date()
         if local < agreement.starts_on or (agreement.ends_on and local > agreement.ends_on):
             continue

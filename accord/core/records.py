@@ -38,21 +38,45 @@ def create_record(
     fields: Iterable[str],
     organisation: Any = None,
     m2m: Mapping[str, Iterable[Any]] | None = None,
+    references_checked: bool = False,
+    audit_now: bool = True,
 ) -> M:
-    """Validate and insert ``instance``, set its many-to-many values, audit the creation."""
+    """Validate and insert ``instance``, set its many-to-many values, audit the creation.
+
+    ``references_checked``: the calling service has already checked every related record and
+    every constraint the model declares (and the database enforces them anyway), so only the
+    fields' own values are validated here, without the extra query per relation and per
+    constraint that a full clean costs. ``audit_now=False`` leaves the audit event to
+    :func:`audit_created`, called by the service as the last step of its transaction: the audit
+    chain is locked from its event to the commit, so writing the event last keeps that lock
+    short when creations run concurrently.
+    """
     fields = list(fields)
-    instance.full_clean()
+    if references_checked:
+        relations = [f.name for f in instance._meta.get_fields() if f.is_relation]
+        instance.clean_fields(exclude=relations)
+        instance.clean()
+    else:
+        instance.full_clean()
     instance.save(force_insert=True)
     for name, values in (m2m or {}).items():
         getattr(instance, name).set(values)
+    if audit_now:
+        audit_created(actor=actor, instance=instance, fields=fields, organisation=organisation)
+    return instance
+
+
+def audit_created(
+    *, actor: Any, instance: models.Model, fields: Iterable[str], organisation: Any = None
+) -> None:
+    """The audit event of a creation (see ``create_record(audit_now=False)``)."""
     audit.record(
         actor=actor,
         action=AuditAction.CREATE,
         instance=instance,
-        changes=audit.diff({}, audit.snapshot(instance, fields)),
+        changes=audit.diff({}, audit.snapshot(instance, list(fields))),
         organisation=organisation,
     )
-    return instance
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from rest_framework.authtoken.models import Token
 
@@ -383,19 +383,28 @@ def token_issue(*, actor: Person | None, person: Person, rotate: bool = False) -
 def next_reference(prefix: str, width: int = 6) -> str:
     """Issue the next reference for ``prefix`` (``INC`` -> ``INC-000042``), without races.
 
-    The counter row is locked (PostgreSQL) or the transaction holds SQLite's write lock, so
-    concurrent creators queue; a rolled-back creation may leave a gap, never a duplicate.
+    One ``UPDATE … RETURNING`` takes the number: the counter row is locked (PostgreSQL) or the
+    transaction holds SQLite's write lock, so concurrent creators queue; a rolled-back creation
+    may leave a gap, never a duplicate.
     """
     prefix = prefix.upper()
+    table = connection.ops.quote_name(Sequence._meta.db_table)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Sequence.objects.get_or_create(prefix=prefix)
-        except IntegrityError:  # a concurrent creator inserted the row first
-            pass
-        Sequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
-        number = Sequence.objects.values_list("last", flat=True).get(prefix=prefix)
-    return f"{prefix}-{number:0{width}d}"
+        for _ in range(2):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET last = last + 1 WHERE prefix = %s RETURNING last",  # noqa: S608
+                    [prefix],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return f"{prefix}-{row[0]:0{width}d}"
+            try:
+                with transaction.atomic():
+                    Sequence.objects.create(prefix=prefix, last=0)
+            except IntegrityError:  # a concurrent creator inserted the row first
+                pass
+    raise RuntimeError(f"could not issue a reference for {prefix}")
 
 
 def reserve_references(prefix: str, count: int, width: int = 6) -> list[str]:

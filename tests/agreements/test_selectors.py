@@ -138,8 +138,36 @@ class TestApplicableTargets:
             agreement(
                 kind=AgreementKind.OLA, services=[service], targets=[(Metric.RESOLUTION, "", 8)]
             )
-        with django_assert_max_num_queries(2):
+        # A stamp of the last save, then the agreements and their targets; asked again, the
+        # stamp alone.
+        with django_assert_max_num_queries(3):
             applicable_targets(organisation=customer_org, service=service, priority="P1", at=AT)
+        with django_assert_max_num_queries(1):
+            applicable_targets(organisation=customer_org, service=service, priority="P2", at=AT)
+
+    def test_an_agreement_saved_meanwhile_applies_at_once(self, customer_org, service):
+        first = applicable_targets(organisation=customer_org, service=service, priority="P1", at=AT)
+        assert first == []
+        sla = agreement(
+            customer_org,
+            status=AgreementStatus.DRAFT,
+            services=[service],
+            targets=[(Metric.RESOLUTION, "", 8)],
+        )
+        assert (
+            applicable_targets(organisation=customer_org, service=service, priority="P1", at=AT)
+            == []
+        )
+        from accord.agreements.services import agreement_activate
+
+        agreement_activate(actor=None, agreement=sla, now=AT)
+        found = applicable_targets(organisation=customer_org, service=service, priority="P1", at=AT)
+        assert [a.agreement.pk for a in found] == [sla.pk]
+        calendar = sla.calendar
+        calendar.time_zone = "America/New_York"
+        calendar.save()
+        again = applicable_targets(organisation=customer_org, service=service, priority="P1", at=AT)
+        assert again[0].agreement.calendar.time_zone == "America/New_York"
 
 
 class TestLooseTargets:

@@ -294,8 +294,14 @@ def incident_create(
         raise ValidationError({"title": "Give the incident a short title."})
     _check_people_and_places(incident, actor)
     incident.reference = next_reference(REFERENCE_PREFIX)
+    # References and constraints were checked above; the audit event is written last.
     records.create_record(
-        actor=actor, instance=incident, fields=INCIDENT_FIELDS, organisation=organisation
+        actor=actor,
+        instance=incident,
+        fields=INCIDENT_FIELDS,
+        organisation=organisation,
+        references_checked=True,
+        audit_now=False,
     )
     started = clocks.start_clocks(
         ticket=incident,
@@ -309,6 +315,9 @@ def incident_create(
         now=now,
     )
     _store_sla_summary(incident, started)
+    records.audit_created(
+        actor=actor, instance=incident, fields=INCIDENT_FIELDS, organisation=organisation
+    )
     return incident
 
 
