@@ -53,12 +53,16 @@ class IncidentFilterSet(SearchFilterMixin):
     q = django_filters.CharFilter(
         method="filter_q", help_text="Text in the reference (INC-000042) or the title."
     )
+    # Plain columns: no join can repeat a row, so no DISTINCT (it would sort every match).
     status = django_filters.MultipleChoiceFilter(
         choices=IncidentStatus.choices,
+        distinct=False,
         help_text="One or more statuses (repeat the parameter: ?status=new&status=assigned).",
     )
     priority = django_filters.MultipleChoiceFilter(
-        choices=Priority.choices, help_text="One or more priorities, P1 … P4 (repeatable)."
+        choices=Priority.choices,
+        distinct=False,
+        help_text="One or more priorities, P1 … P4 (repeatable).",
     )
     organisation = _id("organisation_id", "The organisation the incident is for (id).")
     service = _id("service_id", "The affected service (id).")

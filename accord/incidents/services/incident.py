@@ -7,6 +7,7 @@ Each function checks who may do it, validates, writes, keeps the clocks in step 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -293,7 +294,10 @@ def incident_create(
     if not incident.title:
         raise ValidationError({"title": "Give the incident a short title."})
     _check_people_and_places(incident, actor)
-    incident.reference = next_reference(REFERENCE_PREFIX)
+    # The number is taken last, just before the audit event: its counter row stays locked
+    # until the commit, so concurrent creators queue only for the end of each other's work.
+    # Until then the row carries a unique placeholder no one else can see.
+    incident.reference = f"~{uuid.uuid4().hex[:15]}"
     # References and constraints were checked above; the audit event is written last.
     records.create_record(
         actor=actor,
@@ -315,6 +319,8 @@ def incident_create(
         now=now,
     )
     _store_sla_summary(incident, started)
+    incident.reference = next_reference(REFERENCE_PREFIX)
+    Incident.objects.filter(pk=incident.pk).update(reference=incident.reference)
     records.audit_created(
         actor=actor, instance=incident, fields=INCIDENT_FIELDS, organisation=organisation
     )
