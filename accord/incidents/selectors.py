@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from accord.agreements import clocks
-from accord.agreements.models import ClockEvent, TicketClock
+from accord.agreements.models import Agreement, ClockEvent, TicketClock
 from accord.core.models import AuditEvent
 from accord.core.permissions import has_capability, sees_all_organisations
 from accord.incidents.choices import OPEN_STATUSES, IncidentStatus
@@ -71,17 +71,23 @@ def clock_readings(incident: Incident, now: dt.datetime) -> list[clocks.Reading]
 
 
 def clocks_for(incidents: list[Incident]) -> dict[int, list[TicketClock]]:
-    """The clocks of many incidents in one query (for list pages and API lists)."""
+    """The clocks of many incidents in two queries, whatever their number (for list pages and
+    API lists)."""
     if not incidents:
         return {}
-    rows = (
+    rows = list(
         TicketClock.objects.filter(
             content_type=ContentType.objects.get_for_model(Incident),
             object_id__in=[i.pk for i in incidents],
-        )
-        .select_related("agreement__calendar")
-        .order_by("pk")
+        ).order_by("pk")
     )
+    # The few agreements (with calendars) of a page are read once and shared, instead of being
+    # joined onto, and built for, every clock row.
+    agreements = Agreement.objects.select_related("calendar").in_bulk(
+        {clock.agreement_id for clock in rows}
+    )
+    for clock in rows:
+        clock.agreement = agreements[clock.agreement_id]
     result: dict[int, list[TicketClock]] = {i.pk: [] for i in incidents}
     for clock in rows:
         result[clock.object_id].append(clock)
