@@ -188,7 +188,11 @@ class RecordFormView(CapabilityRequiredMixin, View):
                 "title": self.title(obj),
                 "cancel_url": cancel,
                 "object": obj,
-                "current_values": current_values(form, obj),
+                "current_values": self.stored_values(form, obj),
             },
             status=status,
         )
+
+    def stored_values(self, form: forms.Form, obj: Any) -> list[tuple[str, str]] | None:
+        """The stored values shown beside a form refused as stale (None otherwise)."""
+        return current_values(form, obj)

@@ -35,6 +35,37 @@ def _locked(incident: Incident, expected_version: int | None) -> Incident:
     return locked
 
 
+def _set_major_status(
+    *,
+    actor: Person | None,
+    incident: Incident,
+    status: str,
+    note: str,
+    expected_version: int | None,
+    now: dt.datetime | None,
+) -> Incident:
+    """Record a proposal or its refusal, with the reason as a work note beside it."""
+    saved = records.update_record(
+        actor=actor,
+        instance=incident,
+        data={"major_status": status},
+        fields=INCIDENT_FIELDS,
+        expected_version=expected_version,
+        organisation=incident.organisation_id,
+        action=AuditAction.TRANSITION,
+    )
+    tickets.add_comment(
+        actor=actor,
+        ticket=saved,
+        organisation_id=saved.organisation_id,
+        body=note,
+        is_public=False,
+        by_provider=True,
+        at=now or timezone.now(),
+    )
+    return saved
+
+
 @transaction.atomic
 def major_propose(
     *,
@@ -53,25 +84,14 @@ def major_propose(
         raise ValidationError("Only an open incident can be proposed as major.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why this incident is major."})
-    saved = records.update_record(
+    return _set_major_status(
         actor=actor,
-        instance=incident,
-        data={"major_status": MajorStatus.PROPOSED},
-        fields=INCIDENT_FIELDS,
+        incident=incident,
+        status=MajorStatus.PROPOSED,
+        note=f"Proposed as a major incident: {reason.strip()}",
         expected_version=expected_version,
-        organisation=incident.organisation_id,
-        action=AuditAction.TRANSITION,
+        now=now,
     )
-    tickets.add_comment(
-        actor=actor,
-        ticket=saved,
-        organisation_id=saved.organisation_id,
-        body=f"Proposed as a major incident: {reason.strip()}",
-        is_public=False,
-        by_provider=True,
-        at=now or timezone.now(),
-    )
-    return saved
 
 
 @transaction.atomic
@@ -132,25 +152,14 @@ def major_reject(
         raise ValidationError("Only a proposed major incident can be turned down.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why it is not a major incident."})
-    saved = records.update_record(
+    return _set_major_status(
         actor=actor,
-        instance=incident,
-        data={"major_status": MajorStatus.REJECTED},
-        fields=INCIDENT_FIELDS,
+        incident=incident,
+        status=MajorStatus.REJECTED,
+        note=f"Not a major incident: {reason.strip()}",
         expected_version=expected_version,
-        organisation=incident.organisation_id,
-        action=AuditAction.TRANSITION,
+        now=now,
     )
-    tickets.add_comment(
-        actor=actor,
-        ticket=saved,
-        organisation_id=saved.organisation_id,
-        body=f"Not a major incident: {reason.strip()}",
-        is_public=False,
-        by_provider=True,
-        at=now or timezone.now(),
-    )
-    return saved
 
 
 REVIEW_FIELDS = ["summary", "root_cause", "went_well", "went_wrong", "actions"]

@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.views import View
 
 from accord.core.choices import OrganisationKind
@@ -153,23 +153,8 @@ class IncidentFormView(RecordFormView):
     def success_message(self, result: Any) -> str:
         return f"Incident {result.reference} saved."
 
-    def render_form(self, form: forms.Form, obj: Any, status: int = 200) -> HttpResponse:
-        cancel = self.cancel_url(obj)
-        if obj is not None and getattr(form, "stale_version", None) is not None:
-            # The editor must see what is stored now, not what this request first read.
-            obj = scoped_object(self.selector, self.request.user, pk=obj.pk)
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "title": self.title(obj),
-                "cancel_url": cancel,
-                "object": obj,
-                "current_values": stored_values(form, obj),
-            },
-            status=status,
-        )
+    def stored_values(self, form: forms.Form, obj: Any) -> list[tuple[str, str]] | None:
+        return stored_values(form, obj)
 
 
 def stored_values(form: forms.Form, incident: Incident | None) -> list[tuple[str, str]] | None:
