@@ -24,7 +24,6 @@ from accord.agreements.choices import (
     AgreementKind,
     ClockEventKind,
     ClockState,
-    Metric,
 )
 from accord.agreements.models import Agreement, ClockEvent, Target, TicketClock
 from accord.agreements.selectors import _effective, applicable_targets
@@ -33,8 +32,6 @@ from accord.domain.sla import Pause, SlaClock, SlaState
 # Why a ticket waits: the customer pauses every clock; a supplier pauses what each agreement says.
 WAITING_ON_CUSTOMER = "customer"
 WAITING_ON_SUPPLIER = "supplier"
-
-TICKET_METRICS = (Metric.FIRST_RESPONSE, Metric.RESOLUTION, Metric.FULFILMENT)
 
 
 @dataclass(frozen=True)
@@ -211,9 +208,11 @@ def earliest_due(clocks: Iterable[TicketClock]) -> dt.datetime | None:
 # --- recording facts ----------------------------------------------------------------------------
 
 
-def _applies(
+def applies(
     agreement: Agreement, *, organisation_id: int, team_id: int | None, supplier_id: int | None
 ) -> bool:
+    """Whether an agreement binds this ticket: the customer's SLA, the assigned team's OLA,
+    the engaged supplier's UC."""
     if agreement.kind == AgreementKind.SLA:
         return agreement.organisation_id == organisation_id
     if agreement.kind == AgreementKind.OLA:
@@ -260,7 +259,7 @@ def start_clocks(
         agreement, target = applicable.agreement, applicable.target
         if target.metric not in wanted or agreement.kind not in kinds:
             continue
-        if not _applies(
+        if not applies(
             agreement, organisation_id=organisation_id, team_id=team_id, supplier_id=supplier_id
         ):
             continue
@@ -282,10 +281,6 @@ def start_clocks(
         _refresh(clock, max(now, at))
         created.append(clock)
     TicketClock.objects.bulk_create(created)
-    if created and created[0].pk is None:  # backends that do not return ids on bulk insert
-        created = list(
-            TicketClock.objects.filter(**_ticket_filter(ticket), started_at=at).order_by("pk")
-        )
     ClockEvent.objects.bulk_create(
         [
             _event(c, ClockEventKind.STARTED, at, target=str(c.target_duration), priority=priority)

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils.module_loading import autodiscover_modules
@@ -155,7 +154,8 @@ def escalate_clock(clock_id: int, now: dt.datetime) -> tuple[bool, bool]:
     breached, only the breach is told; the warning marker is set with it, so the stale warning
     never follows.
     """
-    _lock_ticket_of(clock_id)
+    head = TicketClock.objects.filter(pk=clock_id).values_list("content_type_id", "object_id")
+    clocks.lock_tickets(head)
     clock = (
         TicketClock.objects.select_for_update(of=("self",))
         .select_related("agreement__calendar", "target")
@@ -211,22 +211,6 @@ def escalate_clock(clock_id: int, now: dt.datetime) -> tuple[bool, bool]:
     )
     _tell(clock, truth, kind, now)
     return not breach, breach
-
-
-def _lock_ticket_of(clock_id: int) -> None:
-    """Lock the clock's ticket row first: every ticket service locks its ticket before its
-    clocks, and taking the locks in the same order lets the job and a person working the
-    ticket queue behind each other instead of deadlocking."""
-    head = TicketClock.objects.filter(pk=clock_id).values("content_type_id", "object_id").first()
-    if head is None:
-        return
-    model = ContentType.objects.get_for_id(head["content_type_id"]).model_class()
-    if model is not None:
-        list(
-            model._default_manager.select_for_update()
-            .filter(pk=head["object_id"])
-            .values_list("pk", flat=True)
-        )
 
 
 def _tell(clock: TicketClock, truth: clocks.Reading, kind: str, now: dt.datetime) -> None:

@@ -25,7 +25,6 @@ from accord.agreements.models import Agreement, Calendar, RetargetRun, TicketClo
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
-Run = RetargetRun
 
 
 def _enqueue(run: RetargetRun) -> None:
@@ -40,7 +39,7 @@ def _enqueue(run: RetargetRun) -> None:
 def request_calendar_retarget(calendar: Calendar, now: dt.datetime | None = None) -> RetargetRun:
     """Queue a pass over the open clocks of every agreement on ``calendar``."""
     run = RetargetRun.objects.create(
-        reason=Run.Reason.CALENDAR_CHANGED,
+        reason=RetargetRun.Reason.CALENDAR_CHANGED,
         calendar=calendar,
         requested_at=now or timezone.now(),
     )
@@ -51,7 +50,7 @@ def request_calendar_retarget(calendar: Calendar, now: dt.datetime | None = None
 def request_agreement_cancel(agreement: Agreement, now: dt.datetime | None = None) -> RetargetRun:
     """Queue the cancelling of the open clocks of a terminated agreement."""
     run = RetargetRun.objects.create(
-        reason=Run.Reason.AGREEMENT_TERMINATED,
+        reason=RetargetRun.Reason.AGREEMENT_TERMINATED,
         agreement=agreement,
         requested_at=now or timezone.now(),
     )
@@ -100,25 +99,25 @@ def process_run(
     while max_batches is None or done_batches < max_batches:
         with transaction.atomic():
             run = RetargetRun.objects.select_for_update().get(pk=run_id)
-            if run.status in (Run.Status.DONE, Run.Status.FAILED):
+            if run.status in (RetargetRun.Status.DONE, RetargetRun.Status.FAILED):
                 return run
             moment = now or timezone.now()
             if run.started_at is None:
                 run.started_at = moment
             batch, last_id = _batch(run, batch_size)
             if not last_id:
-                run.status = Run.Status.DONE
+                run.status = RetargetRun.Status.DONE
                 run.finished_at = moment
                 run.save()
                 return run
-            if run.reason == Run.Reason.AGREEMENT_TERMINATED:
+            if run.reason == RetargetRun.Reason.AGREEMENT_TERMINATED:
                 changed = clocks.cancel_many(batch, moment, "agreement terminated")
             else:
                 changed = clocks.refresh_clocks(batch, moment)
             clocks.update_summaries(changed)
             run.last_clock_id = last_id
             run.processed += len(batch)
-            run.status = Run.Status.RUNNING
+            run.status = RetargetRun.Status.RUNNING
             run.save()
         done_batches += 1
     return RetargetRun.objects.get(pk=run_id)
@@ -128,17 +127,19 @@ def resume_runs(now: dt.datetime | None = None) -> int:
     """Finish every pending or interrupted run, oldest first; returns how many were finished."""
     finished = 0
     ids = list(
-        RetargetRun.objects.filter(status__in=(Run.Status.PENDING, Run.Status.RUNNING))
+        RetargetRun.objects.filter(
+            status__in=(RetargetRun.Status.PENDING, RetargetRun.Status.RUNNING)
+        )
         .order_by("requested_at", "pk")
         .values_list("pk", flat=True)
     )
     for run_id in ids:
         try:
-            if process_run(run_id, now=now).status == Run.Status.DONE:
+            if process_run(run_id, now=now).status == RetargetRun.Status.DONE:
                 finished += 1
         except Exception as exc:  # a broken run must not stop the others; it is kept for review
             logger.exception("Re-targeting run %s failed", run_id)
             RetargetRun.objects.filter(pk=run_id).update(
-                status=Run.Status.FAILED, error=str(exc)[:2000]
+                status=RetargetRun.Status.FAILED, error=str(exc)[:2000]
             )
     return finished

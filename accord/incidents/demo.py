@@ -120,12 +120,9 @@ def _targets(
     if key not in ctx.targets:
         found = []
         for item in applicable_targets(organisation=org, service=service, priority=priority, at=at):
-            agreement = item.agreement
-            if agreement.kind == "sla" and agreement.organisation_id != org:
-                continue
-            if agreement.kind == "ola" and agreement.team_id != team:
-                continue
-            if agreement.kind == "uc":
+            if not clocks.applies(
+                item.agreement, organisation_id=org, team_id=team, supplier_id=None
+            ):
                 continue
             if (
                 item.target.metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION)
@@ -256,12 +253,6 @@ def generate(
             for incident, ref in zip(incidents, refs, strict=True):
                 incident.reference = ref
             Incident.objects.bulk_create(incidents, batch_size=1000)
-            if incidents[0].pk is None:  # backends without RETURNING on bulk insert
-                by_ref = dict(
-                    Incident.objects.filter(reference__in=refs).values_list("reference", "pk")
-                )
-                for incident in incidents:
-                    incident.pk = by_ref[incident.reference]
             rows: list[TicketClock] = []
             comments: list[Comment] = []
             for incident, facts, reply in built:

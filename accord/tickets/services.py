@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import mimetypes
 from pathlib import PurePath
 from typing import Any
 
@@ -128,7 +127,7 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     upload.seek(0)
     if signatures is not None and not any(head.startswith(sig) for sig in signatures):
         raise ValidationError({"file": f"'{name}' does not look like a {suffix[1:].upper()} file."})
-    return name, media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return name, media_type
 
 
 def add_attachment(

@@ -307,7 +307,7 @@ def incident_create(
         references_checked=True,
         audit_now=False,
     )
-    started = clocks.start_clocks(
+    clocks.start_clocks(
         ticket=incident,
         organisation_id=incident.organisation_id,
         service_id=incident.service_id,
@@ -318,7 +318,7 @@ def incident_create(
         supplier_id=incident.supplier_id,
         now=now,
     )
-    _store_sla_summary(incident, started)
+    _store_sla_summary(incident)
     incident.reference = next_reference(REFERENCE_PREFIX)
     Incident.objects.filter(pk=incident.pk).update(reference=incident.reference)
     records.audit_created(
@@ -327,18 +327,11 @@ def incident_create(
     return incident
 
 
-def _store_sla_summary(incident: Incident, changed: list[Any] | None = None) -> None:
+def _store_sla_summary(incident: Incident) -> None:
     """Keep the incident's soonest due instant and breach flag in step with its clocks
     (queues sort and filter by them; the clocks stay the truth)."""
-    rows = list(
-        incident.clocks.exclude(state="cancelled").values_list("due_at", "stopped_at", "breached")
-    )
-    due = [d for d, stopped, _ in rows if d is not None and stopped is None]
-    sla_due_at = min(due) if due else None
-    breached = any(b for _, _, b in rows)
-    if (incident.sla_due_at, incident.sla_breached) != (sla_due_at, breached):
-        Incident.objects.filter(pk=incident.pk).update(sla_due_at=sla_due_at, sla_breached=breached)
-        incident.sla_due_at, incident.sla_breached = sla_due_at, breached
+    refresh_sla_summaries([incident.pk])
+    incident.refresh_from_db(fields=["sla_due_at", "sla_breached"])
 
 
 def refresh_sla_summaries(incident_ids: list[int]) -> None:
