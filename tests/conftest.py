@@ -8,9 +8,19 @@ import pytest
 from rest_framework.test import APIClient
 
 from accord.core.choices import Role
+from tests.base import FAST_HASHERS
 from tests.factories import OrganisationFactory, PersonFactory, provider
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hash test passwords with a fast hasher everywhere. Argon2, the production hasher, costs
+    about 0.2 s a hash on purpose; the suite makes thousands of people. Tests that are about
+    the production hasher override this back."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture

@@ -233,24 +233,31 @@ def start_clocks(
     supplier_id: int | None = None,
     kinds: Iterable[str] = tuple(AgreementKind.values),
     now: dt.datetime | None = None,
+    new_ticket: bool = False,
 ) -> list[TicketClock]:
     """Start a clock for each applicable target of ``metrics`` that the ticket has none for.
 
     SLAs of the customer, OLAs of the assigned team and UCs of the engaged supplier apply, when
     they are active, cover the service and are in force at ``at``. Calling again is harmless:
-    a target that already has a clock on the ticket is skipped.
+    a target that already has a clock on the ticket is skipped. ``new_ticket`` says the ticket
+    was created in this transaction and so has no clocks yet (saving the look for them on the
+    busiest write path).
     """
     if service_id is None:
         return []
     now = now or at
     wanted = set(metrics)
     kinds = set(kinds)
-    existing = {
-        (c.agreement_id, c.metric)
-        for c in TicketClock.objects.filter(**_ticket_filter(ticket)).exclude(
-            state=ClockState.CANCELLED
-        )
-    }
+    existing = (
+        set()
+        if new_ticket
+        else {
+            (c.agreement_id, c.metric)
+            for c in TicketClock.objects.filter(**_ticket_filter(ticket)).exclude(
+                state=ClockState.CANCELLED
+            )
+        }
+    )
     content_type = ContentType.objects.get_for_model(type(ticket))
     created: list[TicketClock] = []
     for applicable in applicable_targets(

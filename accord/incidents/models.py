@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ from accord.incidents.choices import (
     MajorStatus,
     ResolutionCode,
 )
+
+if TYPE_CHECKING:
+    from accord.agreements.models import TicketClock
 
 
 class Category(VersionedModel):
@@ -61,6 +66,9 @@ class PriorityCell(models.Model):
 
 class Incident(VersionedModel):
     """An unplanned interruption or reduction in quality of a service (clause 8.6.1)."""
+
+    #: Set by ``incident_create`` only: the clocks it started (not a column).
+    started_clocks: list[TicketClock]
 
     reference = models.CharField(max_length=16, unique=True, editable=False)
     title = models.CharField(max_length=200)

@@ -423,6 +423,40 @@ def test_customer_may_not_change_what_the_desk_decides(desk):
         assert field in body["message"]
 
 
+#: Statements of one create through the API, savepoints and the audit event included.
+MAX_CREATE_QUERIES = 22
+
+
+@pytest.mark.parametrize("who", ["agent", "caller"])
+def test_the_answer_to_a_create_is_what_reading_it_back_shows(
+    desk, who, django_assert_max_num_queries
+):
+    """The create answers from what it wrote (no read back), so it must agree with a GET:
+    the same names, priority, clock summary and clocks, for staff and for the customer."""
+    client = api_client_for(getattr(desk, who))
+    body = {"title": "Printer on fire", "caller": desk.caller.pk, "service": desk.service.pk}
+    body.update(impact=1, urgency=1)
+    if who == "agent":
+        body["assignment_group"] = desk.team.pk
+    client.post(URL, body, format="json")  # the first of the day numbers and caches targets
+    with django_assert_max_num_queries(MAX_CREATE_QUERIES):
+        created = client.post(URL, body, format="json")
+    assert created.status_code == 201, created.json()
+    read = client.get(f"{URL}{created.json()['id']}/")
+    assert read.status_code == 200
+    assert created["ETag"] == read["ETag"]
+    answer, stored = created.json(), read.json()
+    assert answer["reference"].startswith("INC-") and answer["sla_due_at"] is not None
+    assert {k: v for k, v in answer.items() if k != "sla"} == {
+        k: v for k, v in stored.items() if k != "sla"
+    }
+    # Elapsed and remaining seconds move between the two requests; the rest must agree.
+    moving = {"elapsed_seconds", "remaining_seconds"}
+    assert [{k: v for k, v in c.items() if k not in moving} for c in answer["sla"]] == [
+        {k: v for k, v in c.items() if k not in moving} for c in stored["sla"]
+    ]
+
+
 def test_organisation_is_fixed_once_created(desk, other_customer_org):
     incident = make_incident(actor=desk.agent, caller=desk.caller)
     client = api_client_for(desk.agent)

@@ -100,10 +100,18 @@ class VersionedModelViewSet(
         self.check_write(None)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        instance = self.create_via_service(dict(serializer.validated_data))
-        instance = self.get_queryset().get(pk=instance.pk)
-        body = self.get_serializer(instance).data
-        return _with_etag(Response(body, status=status.HTTP_201_CREATED), instance)
+        instance = self.created_for_response(
+            self.create_via_service(dict(serializer.validated_data))
+        )
+        # The serializer that read the request writes the answer: its fields are built already.
+        serializer.instance = instance
+        serializer.context.update(self.get_serializer_context())
+        return _with_etag(Response(serializer.data, status=status.HTTP_201_CREATED), instance)
+
+    def created_for_response(self, instance: Any) -> Any:
+        """The record a create answers with: read back through the list's query (its joins and
+        annotations), unless a view knows the service's instance carries all it shows."""
+        return self.get_queryset().get(pk=instance.pk)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)

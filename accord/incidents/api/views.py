@@ -156,15 +156,25 @@ class IncidentViewSet(VersionedModelViewSet):
             self._now = timezone.now()
         return self._now
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": self.now()}
-
     def check_write(self, instance: Any | None) -> None:
         if not may_write_incidents(self.request.user, instance):
             raise PermissionDenied("You do not have permission to do this.")
 
     def create_via_service(self, data: dict[str, Any]) -> Any:
         return services.incident_create(actor=self.request.user, **data)
+
+    def created_for_response(self, instance: Incident) -> Incident:
+        """The new incident as the service left it: its people, places and clocks are loaded
+        (the busiest write answers without reading anything back)."""
+        self._started = {instance.pk: instance.started_clocks}
+        return instance
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = {**super().get_serializer_context(), "now": self.now()}
+        started = getattr(self, "_started", None)
+        if started is not None:
+            context["clocks"] = started
+        return context
 
     def update_via_service(self, instance: Any, data: dict[str, Any], expected: int | None) -> Any:
         return services.incident_update(

@@ -229,7 +229,8 @@ def incident_create(
     parent: Incident | None = None,
     now: dt.datetime | None = None,
 ) -> Incident:
-    """Open an incident and start the SLA, OLA and UC clocks that apply to it.
+    """Open an incident and start the SLA, OLA and UC clocks that apply to it (they are left on
+    ``incident.started_clocks``, so a caller that answers with them need not read them back).
 
     Staff raise incidents for anyone they see; a customer raises them for their own
     organisation (as the caller, or naming a colleague), and cannot route or link them.
@@ -307,7 +308,7 @@ def incident_create(
         references_checked=True,
         audit_now=False,
     )
-    clocks.start_clocks(
+    started = clocks.start_clocks(
         ticket=incident,
         organisation_id=incident.organisation_id,
         service_id=incident.service_id,
@@ -317,10 +318,19 @@ def incident_create(
         team_id=incident.assignment_group_id,
         supplier_id=incident.supplier_id,
         now=now,
+        new_ticket=True,
     )
-    _store_sla_summary(incident)
+    incident.started_clocks = started
+    # The summary of clocks that exist only in this transaction is known here: it goes out
+    # with the number, in one UPDATE (the rule is refresh_sla_summaries').
+    incident.sla_due_at = clocks.earliest_due(started)
+    incident.sla_breached = any(c.breached for c in started)
     incident.reference = next_reference(REFERENCE_PREFIX)
-    Incident.objects.filter(pk=incident.pk).update(reference=incident.reference)
+    Incident.objects.filter(pk=incident.pk).update(
+        reference=incident.reference,
+        sla_due_at=incident.sla_due_at,
+        sla_breached=incident.sla_breached,
+    )
     records.audit_created(
         actor=actor, instance=incident, fields=INCIDENT_FIELDS, organisation=organisation
     )
