@@ -472,7 +472,12 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
     @extend_schema_field(SlaSummarySerializer(many=True))
     def get_sla(self, incident: Incident) -> list[dict[str, Any]]:
         counting = [r for r in self._readings(incident) if r.state != ClockState.CANCELLED]
-        return SlaSummarySerializer(counting, many=True).data
+        # One summary serializer per response, not per row: building its fields costs more
+        # than writing a row's clocks.
+        summary = self.context.get("_sla_summary")
+        if summary is None:
+            summary = self.context["_sla_summary"] = SlaSummarySerializer()
+        return [summary.to_representation(reading) for reading in counting]
 
     def to_representation(self, instance: Incident) -> dict[str, Any]:
         data = super().to_representation(instance)
