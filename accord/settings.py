@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "accord.portfolio",
     "accord.tickets",
     "accord.incidents",
+    "accord.service_requests",
+    "accord.feedback",
     "accord.notifications",
 ]
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/v1/", include("accord.portfolio.api.urls")),
     path("api/v1/", include("accord.agreements.api.urls")),
     path("api/v1/", include("accord.incidents.api.urls")),
+    path("api/v1/", include("accord.service_requests.api.urls")),
+    path("api/v1/", include("accord.feedback.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
@@ -24,6 +26,8 @@ urlpatterns = [
     path("", include("accord.portfolio.urls")),
     path("", include("accord.agreements.urls")),
     path("", include("accord.incidents.urls")),
+    path("", include("accord.service_requests.urls")),
+    path("", include("accord.feedback.urls")),
     path("", include("accord.notifications.urls")),
 ]
 

@@ -39,6 +39,16 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("incidents.work", "Work incidents: assign, respond, pend, resolve, add notes"),
         Capability("incidents.manage", "Declare major incidents, record post-incident reviews"),
         Capability("incidents.configure", "Edit incident categories and the priority matrix"),
+        Capability(
+            "requests.raise", "Request catalogue items and follow their organisation's requests"
+        ),
+        Capability(
+            "requests.work", "Fulfil service requests: assign, work tasks, fulfil, add notes"
+        ),
+        Capability("requests.manage", "Oversee fulfilment: reassign, cancel, send reminders"),
+        Capability("feedback.view", "See satisfaction results and complaints of every customer"),
+        Capability("complaints.raise", "Raise and follow complaints for their own organisation"),
+        Capability("complaints.manage", "Own complaints: acknowledge, investigate, close them"),
     ]
 }
 
@@ -48,9 +58,11 @@ _OVERSIGHT = _BASE | {"directory.pages", "audit.view_all"}
 _MANAGER = _BASE | {"audit.view_all"}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.TOP_MANAGEMENT: frozenset(_OVERSIGHT),
+    Role.TOP_MANAGEMENT: frozenset(_OVERSIGHT | {"feedback.view"}),
     Role.SMS_OWNER: frozenset(_OVERSIGHT | {"audit.verify"}),
-    Role.SERVICE_OWNER: frozenset(_BASE | {"portfolio.manage", "catalogue.manage", "cmdb.manage"}),
+    Role.SERVICE_OWNER: frozenset(
+        _BASE | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view"}
+    ),
     Role.SERVICE_LEVEL_MANAGER: frozenset(
         _MANAGER
         | {
@@ -59,21 +71,34 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "calendars.manage",
             "agreements.manage",
             "agreements.approve",
+            "feedback.view",
+            "complaints.manage",
         }
     ),
     Role.INCIDENT_MANAGER: frozenset(
-        _MANAGER | {"incidents.work", "incidents.manage", "incidents.configure"}
+        _MANAGER
+        | {
+            "incidents.work",
+            "incidents.manage",
+            "incidents.configure",
+            "requests.work",
+            "requests.manage",
+        }
     ),
     Role.PROBLEM_MANAGER: frozenset(_MANAGER | {"incidents.work"}),
     Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work"}),
     Role.CHANGE_AUTHORITY: frozenset(_BASE),
     Role.CAPACITY_MANAGER: frozenset(_BASE),
     Role.AVAILABILITY_MANAGER: frozenset(_BASE),
-    Role.AGENT: frozenset(_BASE | {"incidents.work"}),
-    Role.CUSTOMER_USER: frozenset(_BASE | {"incidents.raise"}),
-    Role.CUSTOMER_MANAGER: frozenset(_BASE | {"audit.view_org", "incidents.raise"}),
+    Role.AGENT: frozenset(_BASE | {"incidents.work", "requests.work"}),
+    Role.CUSTOMER_USER: frozenset(
+        _BASE | {"incidents.raise", "requests.raise", "complaints.raise"}
+    ),
+    Role.CUSTOMER_MANAGER: frozenset(
+        _BASE | {"audit.view_org", "incidents.raise", "requests.raise", "complaints.raise"}
+    ),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".
-    Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify"}),
+    Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify", "feedback.view"}),
     Role.ADMINISTRATOR: frozenset(
         _OVERSIGHT
         | {
