@@ -49,6 +49,7 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("feedback.view", "See satisfaction results and complaints of every customer"),
         Capability("complaints.raise", "Raise and follow complaints for their own organisation"),
         Capability("complaints.manage", "Own complaints: acknowledge, investigate, close them"),
+        Capability("mail.templates", "Adapt the texts of the mails customers receive"),
     ]
 }
 
@@ -73,6 +74,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "agreements.approve",
             "feedback.view",
             "complaints.manage",
+            "mail.templates",
         }
     ),
     Role.INCIDENT_MANAGER: frozenset(
@@ -112,6 +114,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "calendars.manage",
             "agreements.manage",
             "incidents.configure",
+            "mail.templates",
         }
     ),
 }
