@@ -32,6 +32,8 @@ from accord.domain.sla import Pause, SlaClock, SlaState
 # Why a ticket waits: the customer pauses every clock; a supplier pauses what each agreement says.
 WAITING_ON_CUSTOMER = "customer"
 WAITING_ON_SUPPLIER = "supplier"
+#: A service request waiting for its approver: what counts is the agreement's choice.
+WAITING_ON_APPROVAL = "approval"
 
 
 @dataclass(frozen=True)
@@ -311,8 +313,10 @@ def wait(
     changed: list[TicketClock] = []
     events: list[ClockEvent] = []
     for clock in _open_clocks(ticket):
-        should_pause = on == WAITING_ON_CUSTOMER or (
-            on == WAITING_ON_SUPPLIER and clock.agreement.pause_on_pending_supplier
+        should_pause = (
+            on == WAITING_ON_CUSTOMER
+            or (on == WAITING_ON_SUPPLIER and clock.agreement.pause_on_pending_supplier)
+            or (on == WAITING_ON_APPROVAL and not clock.agreement.count_approval_time)
         )
         domain = domain_clock(clock)
         paused = bool(domain.pauses) and domain.pauses[-1].end is None

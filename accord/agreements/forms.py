@@ -172,6 +172,12 @@ class AgreementForm(VersionedForm):
         help_text="Usually yes for SLAs and OLAs, no for an underpinning contract (it measures "
         "that supplier).",
     )
+    count_approval_time = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Waiting for approval counts against fulfilment",
+        help_text="Usually no: a request's fulfilment clock pauses until its approver decides.",
+    )
 
     def __init__(
         self,
@@ -220,6 +226,7 @@ def agreement_initial(agreement: Any) -> dict[str, Any]:
         "workload_limits": agreement.workload_limits,
         "exceptions": agreement.exceptions,
         "pause_on_pending_supplier": agreement.pause_on_pending_supplier,
+        "count_approval_time": agreement.count_approval_time,
         "version": agreement.version,
     }
 

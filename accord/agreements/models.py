@@ -87,6 +87,12 @@ class Agreement(VersionedModel):
         help_text="Whether this agreement's clocks stop counting while a ticket waits on a "
         "supplier. An underpinning contract usually measures that supplier, so its clocks run.",
     )
+    count_approval_time = models.BooleanField(
+        default=False,
+        help_text="Whether the time a service request waits for approval counts against this "
+        "agreement's fulfilment target. Usually not: the provider cannot fulfil before the "
+        "customer's approver decides.",
+    )
     approved_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )

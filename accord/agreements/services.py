@@ -56,6 +56,7 @@ AGREEMENT_FIELDS = (
     "workload_limits",
     "exceptions",
     "pause_on_pending_supplier",
+    "count_approval_time",
 )
 #: What may still change once an agreement is in force; the rest needs a new (draft) agreement.
 ACTIVE_EDITABLE = frozenset(
@@ -263,6 +264,7 @@ def agreement_create(
     workload_limits: str = "",
     exceptions: str = "",
     pause_on_pending_supplier: bool | None = None,
+    count_approval_time: bool = False,
     text: str = "",
 ) -> Agreement:
     """Draft a new agreement (optionally with the first version of its text).
@@ -293,6 +295,7 @@ def agreement_create(
             if pause_on_pending_supplier is None
             else bool(pause_on_pending_supplier)
         ),
+        count_approval_time=bool(count_approval_time),
         status=AgreementStatus.DRAFT,
     )
     with transaction.atomic():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -25,6 +27,35 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -(2**63))
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class InstantField(IsoDateTimeField):
+    """An instant in ISO 8601, handed on in UTC. An offset such as ``+17:44`` is valid ISO
+    8601 but beyond what PostgreSQL accepts, and an instant near year 1 or 9999 may not exist
+    in UTC at all: both are bad input (400), never a database error."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        instant = super().to_python(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError("This instant is out of range.", code="invalid") from exc
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """A filter on an instant (see :class:`InstantField`)."""
+
+    field_class = InstantField
+
+
+def described_id(field_name: str, description: str) -> IdFilter:
+    """An id filter described in the API schema (the id type's own schema carries no text)."""
+    described = extend_schema_field(
+        {"type": "integer", "format": "int64", "description": description}
+    )(type("DescribedIdFilter", (IdFilter,), {}))
+    return described(field_name=field_name)
 
 
 class SearchFilterMixin(django_filters.FilterSet):
@@ -84,8 +115,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     actor = IdFilter(field_name="actor_id", label="Actor (person id)")
     organisation = IdFilter(field_name="organisation_id")
     request_id = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = InstantFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = InstantFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

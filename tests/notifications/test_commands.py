@@ -65,6 +65,9 @@ def test_the_jobs_are_scheduled_every_minute():
     schedule = {e["task"]: e["schedule"] for e in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["accord.agreements.tasks.escalate_clocks"] == 60
     assert schedule["accord.notifications.tasks.send_outbox"] == 60
+    # A worker (and the embedded beat of `accord serve`) loads every app's tasks on start.
+    app.loader.import_default_modules()
+    assert set(schedule) <= set(app.tasks), "a scheduled task that no worker knows"
     assert "accord.agreements.tasks.escalate_clocks" in app.tasks
     assert "accord.notifications.tasks.send_outbox" in app.tasks
 

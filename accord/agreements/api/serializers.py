@@ -235,6 +235,7 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
             "workload_limits",
             "exceptions",
             "pause_on_pending_supplier",
+            "count_approval_time",
             "approved_by",
             "approved_at",
             "terminated_at",
@@ -263,6 +264,11 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
                 "help_text": "Whether this agreement's clocks pause while a ticket waits on a "
                 "supplier. Default: yes for SLAs and OLAs, no for UCs (a UC measures that "
                 "supplier).",
+            },
+            "count_approval_time": {
+                "required": False,
+                "help_text": "Whether the time a service request waits for approval counts "
+                "against this agreement's fulfilment target. Default: no (the clock pauses).",
             },
         }
 

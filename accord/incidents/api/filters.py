@@ -14,7 +14,6 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
@@ -22,21 +21,13 @@ from rest_framework.request import Request
 from accord.agreements.choices import AgreementKind, ClockState
 from accord.agreements.models import TicketClock
 from accord.core.choices import Priority
-from accord.core.filters import IdFilter, SearchFilterMixin
+from accord.core.filters import InstantFilter, SearchFilterMixin, described_id
 from accord.incidents import selectors
 from accord.incidents.choices import IncidentStatus
 from accord.incidents.models import Category, Incident
 
 #: Sorts after every real due instant, so incidents without a counting clock come last.
 NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
-
-
-def _id(field_name: str, description: str) -> IdFilter:
-    """An id filter described in the schema (the id type's own schema carries no text)."""
-    described = extend_schema_field(
-        {"type": "integer", "format": "int64", "description": description}
-    )(type("DescribedIdFilter", (IdFilter,), {}))
-    return described(field_name=field_name)
 
 
 def _sla_clocks() -> QuerySet[TicketClock]:
@@ -64,21 +55,23 @@ class IncidentFilterSet(SearchFilterMixin):
         distinct=False,
         help_text="One or more priorities, P1 … P4 (repeatable).",
     )
-    organisation = _id("organisation_id", "The organisation the incident is for (id).")
-    service = _id("service_id", "The affected service (id).")
-    category = _id("category_id", "The category (id).")
-    assignment_group = _id("assignment_group_id", "The team the incident is assigned to (id).")
-    assignee = _id("assignee_id", "The person working it (id).")
-    caller = _id("caller_id", "The person who reported it (id).")
+    organisation = described_id("organisation_id", "The organisation the incident is for (id).")
+    service = described_id("service_id", "The affected service (id).")
+    category = described_id("category_id", "The category (id).")
+    assignment_group = described_id(
+        "assignment_group_id", "The team the incident is assigned to (id)."
+    )
+    assignee = described_id("assignee_id", "The person working it (id).")
+    caller = described_id("caller_id", "The person who reported it (id).")
     is_major = django_filters.BooleanFilter(help_text="Declared major incidents only (true).")
     sla_breached = django_filters.BooleanFilter(
         method="filter_sla_breached",
         help_text="Whether a clock you may see has breached its target (customers: the SLA's).",
     )
-    opened_after = django_filters.IsoDateTimeFilter(
+    opened_after = InstantFilter(
         field_name="opened_at", lookup_expr="gte", help_text="Opened at or after (ISO 8601)."
     )
-    opened_before = django_filters.IsoDateTimeFilter(
+    opened_before = InstantFilter(
         field_name="opened_at", lookup_expr="lt", help_text="Opened before (ISO 8601)."
     )
 
