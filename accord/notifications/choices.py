@@ -3,16 +3,54 @@
 from django.db import models
 
 
+class MailEvent(models.TextChoices):
+    """What a customer is told about: the events whose mails administrators may adapt.
+
+    The values double as notification kinds (see :class:`NotificationKind`), so a customer's
+    in-app notice and the ``X-Accord-Event`` header of their mail name the same event.
+    """
+
+    TICKET_CREATED = "ticket.created", "Ticket received"
+    TICKET_STATUS_CHANGED = "ticket.status_changed", "Ticket status changed"
+    TICKET_PUBLIC_REPLY = "ticket.public_reply", "Reply from the service desk"
+    TICKET_RESOLVED = "ticket.resolved", "Ticket resolved"
+    REQUEST_APPROVAL_NEEDED = "request.approval_needed", "Request needs approval"
+    REQUEST_APPROVED = "request.approved", "Request approved"
+    REQUEST_REJECTED = "request.rejected", "Request rejected"
+    REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
+    SURVEY_INVITATION = "survey.invitation", "Satisfaction survey"
+
+
 class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACH = "sla_breach", "SLA breach"
     MAJOR_DECLARED = "major_declared", "Major incident declared"
+    COMPLAINT_ESCALATED = "complaint_escalated", "Complaint escalated"
+    TICKET_CREATED = "ticket.created", "Ticket received"
+    TICKET_STATUS_CHANGED = "ticket.status_changed", "Ticket status changed"
+    TICKET_PUBLIC_REPLY = "ticket.public_reply", "Reply from the service desk"
+    TICKET_RESOLVED = "ticket.resolved", "Ticket resolved"
+    REQUEST_APPROVAL_NEEDED = "request.approval_needed", "Request needs approval"
+    REQUEST_APPROVED = "request.approved", "Request approved"
+    REQUEST_REJECTED = "request.rejected", "Request rejected"
+    REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
+    SURVEY_INVITATION = "survey.invitation", "Satisfaction survey"
 
 
 NOTIFICATION_KIND_COLOURS = {
     "sla_warning": "amber",
     "sla_breach": "red",
     "major_declared": "red",
+    "complaint_escalated": "red",
+    "ticket.created": "blue",
+    "ticket.status_changed": "blue",
+    "ticket.public_reply": "indigo",
+    "ticket.resolved": "green",
+    "request.approval_needed": "amber",
+    "request.approved": "green",
+    "request.rejected": "red",
+    "request.fulfilled": "green",
+    "survey.invitation": "indigo",
 }
 
 

@@ -9,6 +9,7 @@ second row, and the insert that loses is ignored.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -17,6 +18,7 @@ from django.db.models import Q
 from accord.core.models import Organisation, Person
 from accord.notifications.choices import (
     NOTIFICATION_KIND_COLOURS,
+    MailEvent,
     MailStatus,
     NotificationKind,
 )
@@ -137,3 +139,47 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_address} ({self.status})"
+
+
+class MailTemplate(models.Model):
+    """An administrator's wording of one customer mail in one language.
+
+    What ships in code (``accord.notifications.mail_texts``) is the default; a row here
+    overrides it while its subject is not empty. Resetting empties the texts instead of
+    deleting the row, so the version keeps counting and an edit made before the reset is
+    still refused as stale.
+    """
+
+    event = models.CharField(max_length=32, choices=MailEvent.choices)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "language"], name="notifications_mailtemplate_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(event__in=MailEvent.values),
+                name="notifications_mailtemplate_event_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _ in settings.LANGUAGES]),
+                name="notifications_mailtemplate_language_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} ({self.language})"
+
+    @property
+    def is_overridden(self) -> bool:
+        return bool(self.subject)

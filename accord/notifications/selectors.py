@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accord.notifications.models import Notification
+from accord.notifications.models import MailTemplate, Notification
 
 
 def notifications_visible_to(person: Any) -> QuerySet[Notification]:
@@ -22,3 +22,9 @@ def unread_count(person: Any) -> int:
     if person is None or not person.is_authenticated or not person.is_active:
         return 0
     return Notification.objects.filter(recipient_id=person.pk, read_at__isnull=True).count()
+
+
+def mail_templates() -> QuerySet[MailTemplate]:
+    """The stored customer mail texts with who last changed them. They are the provider's
+    settings, the same for every customer; the pages and services decide who may see them."""
+    return MailTemplate.objects.select_related("updated_by").order_by("event", "language")

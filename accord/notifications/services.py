@@ -26,25 +26,41 @@ de-duplicate by ``Message-ID`` show it once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import re
 import time
 import uuid
-from collections.abc import Iterable
+import zoneinfo
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.utils import dateformat, translation
 from django.utils.crypto import salted_hmac
 
 from accord.agreements.models import TicketClock
+from accord.core import records
 from accord.core.choices import OrganisationKind
 from accord.core.models import Organisation, Person
-from accord.notifications.choices import MailStatus
-from accord.notifications.models import Notification, OutboundMail
+from accord.core.permissions import has_capability, sees_all_organisations
+from accord.notifications import placeholders
+from accord.notifications.choices import MailEvent, MailStatus
+from accord.notifications.mail_texts import (
+    DEFAULTS,
+    EVENT_PLACEHOLDERS,
+    INSTANT_FORMATS,
+    NOT_SET,
+    SAMPLE_VALUES,
+)
+from accord.notifications.models import MailTemplate, Notification, OutboundMail
+from accord.notifications.placeholders import Localized
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +120,9 @@ def _unique_people(recipients: Iterable[Person | None]) -> list[Person]:
     return people
 
 
-@transaction.atomic
+# No savepoint of its own: an error here fails the caller's transaction anyway, and the two
+# statements a savepoint costs would be paid on every ticket change that tells someone.
+@transaction.atomic(savepoint=False)
 def notify(
     *,
     event_key: str,
@@ -357,3 +375,325 @@ def send_outbox(
     finally:
         connection.close()
     return OutboxResult(claimed=len(claimed), sent=sent, retried=retried, failed=failed, lost=lost)
+
+
+# --- customer mails: templates ---------------------------------------------------------------
+
+MAIL_TEMPLATES = "mail.templates"
+MAIL_TEMPLATE_FIELDS = ["event", "language", "subject", "body"]
+EVENT_KEY_LENGTH = 160
+
+
+def mail_languages() -> list[str]:
+    """The languages customer mails are written in: the installation's ``LANGUAGES``."""
+    return [code for code, _ in settings.LANGUAGES]
+
+
+def may_edit_mail_templates(person: Any) -> bool:
+    """Whether ``person`` adapts customer mails: provider staff whose roles grant
+    ``mail.templates``. A customer's person who was given such a role by mistake does not
+    write what every other customer reads."""
+    return sees_all_organisations(person) and has_capability(person, MAIL_TEMPLATES)
+
+
+def _require_editor(actor: Person | None) -> None:
+    if actor is not None and not may_edit_mail_templates(actor):
+        raise PermissionDenied("You do not have permission to do this.")
+
+
+def _check_event_language(event: str, language: str) -> None:
+    errors = {}
+    if event not in MailEvent.values:
+        errors["event"] = f"'{event}' is not a customer mail event."
+    if language not in mail_languages():
+        names = ", ".join(mail_languages())
+        errors["language"] = f"'{language}' is not one of the languages ({names})."
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_mail_text(*, event: str, subject: str, body: str) -> None:
+    """Refuse a subject or body that is empty or uses a placeholder the event does not offer
+    (the message names the offending placeholder and lists the ones allowed)."""
+    allowed = EVENT_PLACEHOLDERS[event]
+    errors: dict[str, str] = {}
+    if not subject:
+        errors["subject"] = "Write a subject."
+    if not body.strip():
+        errors["body"] = "Write the text of the mail."
+    for field, text in (("subject", subject), ("body", body)):
+        if field in errors:
+            continue
+        try:
+            placeholders.check(text, allowed)
+        except placeholders.PlaceholderError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _normalised(subject: str, body: str) -> tuple[str, str]:
+    # A subject is one header line; a body keeps its lines, with one kind of line ending.
+    subject = " ".join((subject or "").split())
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    return subject, (body + "\n") if body.strip() else ""
+
+
+@transaction.atomic
+def mail_template_save(
+    *,
+    actor: Person | None,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    expected_version: int | None = None,
+) -> MailTemplate:
+    """Adapt the mail of ``event`` in ``language``.
+
+    ``expected_version`` is the version the editor saw: ``0`` when they saw the shipped
+    default with no stored row, ``None`` to skip the check. A save against another version
+    raises ``StaleVersion`` and changes nothing.
+    """
+    _require_editor(actor)
+    _check_event_language(event, language)
+    subject, body = _normalised(subject, body)
+    validate_mail_text(event=event, subject=subject, body=body)
+    if len(subject) > 255:
+        raise ValidationError({"subject": "Keep the subject under 255 characters."})
+    existing = MailTemplate.objects.select_for_update().filter(event=event, language=language)
+    current = existing.first()
+    if current is None:
+        if expected_version not in (None, 0):
+            raise records.StaleVersion(0)
+        try:
+            with transaction.atomic():
+                return records.create_record(
+                    actor=actor,
+                    instance=MailTemplate(
+                        event=event,
+                        language=language,
+                        subject=subject,
+                        body=body,
+                        updated_by=actor,
+                    ),
+                    fields=MAIL_TEMPLATE_FIELDS,
+                )
+        except IntegrityError:
+            # Someone else adapted the same mail in the meantime: theirs stands.
+            raise records.StaleVersion(existing.get().version) from None
+    if expected_version is not None and expected_version != current.version:
+        raise records.StaleVersion(current.version)
+    return records.update_record(
+        actor=actor,
+        instance=current,
+        data={"subject": subject, "body": body, "updated_by": actor},
+        fields=MAIL_TEMPLATE_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def mail_template_reset(
+    *,
+    actor: Person | None,
+    event: str,
+    language: str,
+    expected_version: int | None = None,
+) -> MailTemplate | None:
+    """Put the shipped default of ``event`` in ``language`` back in force.
+
+    The row is kept with empty texts (see ``MailTemplate``), so its version goes on counting.
+    Resetting a mail that is not adapted changes nothing.
+    """
+    _require_editor(actor)
+    _check_event_language(event, language)
+    current = (
+        MailTemplate.objects.select_for_update().filter(event=event, language=language).first()
+    )
+    seen = current.version if current is not None else 0
+    if expected_version is not None and expected_version != seen:
+        raise records.StaleVersion(seen)
+    if current is None or not current.is_overridden:
+        return current
+    return records.update_record(
+        actor=actor,
+        instance=current,
+        data={"subject": "", "body": "", "updated_by": actor},
+        fields=MAIL_TEMPLATE_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+def mail_template_texts(
+    event: str, language: str, stored: Mapping[str, MailTemplate] | None = None
+) -> tuple[str, str, str]:
+    """The subject and body that apply to ``event`` in ``language``, and where they come
+    from (``"adapted"``, ``"default"``, ``"adapted:en"`` or ``"default:en"``).
+
+    The order: the administrators' text in that language, the shipped default in that
+    language, then English (adapted, else shipped). ``stored`` are the event's rows by
+    language, when the caller has read them already.
+    """
+    if stored is None:
+        stored = {
+            t.language: t
+            for t in MailTemplate.objects.filter(event=event, language__in={language, "en"})
+        }
+    own = stored.get(language)
+    if own is not None and own.is_overridden:
+        return own.subject, own.body, "adapted"
+    shipped = DEFAULTS[event].get(language)
+    if shipped is not None:
+        return shipped[0], shipped[1], "default"
+    english = stored.get("en")
+    if english is not None and english.is_overridden:
+        return english.subject, english.body, "adapted:en"
+    subject, body = DEFAULTS[event]["en"]
+    return subject, body, "default:en"
+
+
+def format_instant(value: dt.datetime, language: str, time_zone: str) -> str:
+    """``value`` as the recipient reads it: their wall time and language, with the zone
+    named, e.g. ``2. März 2026, 10:00 (Europe/Berlin)``."""
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone, time_zone = dt.UTC, "UTC"
+    local = value.astimezone(zone)
+    with translation.override(language):
+        text = dateformat.format(local, INSTANT_FORMATS.get(language, INSTANT_FORMATS["en"]))
+    return f"{text} ({time_zone})"
+
+
+#: "not set" in every language, for an instant that has no value.
+NOT_SET_TEXT = Localized(NOT_SET)
+
+
+def _as_text(value: Any, language: str, time_zone: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return format_instant(value, language, time_zone)
+    if isinstance(value, Localized):
+        return value.get(language)
+    return str(value)
+
+
+def render_customer_mail(
+    event: str,
+    language: str,
+    values: Mapping[str, Any],
+    *,
+    time_zone: str = "UTC",
+    stored: Mapping[str, MailTemplate] | None = None,
+) -> tuple[str, str]:
+    """The subject and body of ``event``'s mail in ``language``, with ``values`` put in.
+
+    Values may be strings, aware datetimes (written in ``time_zone`` and ``language``),
+    :class:`Localized` texts or ``None`` (empty). Only the event's own placeholders are
+    filled; the text is never given to a template engine.
+    """
+    subject_text, body_text, _ = mail_template_texts(event, language, stored)
+    return render_mail_text(event, language, subject_text, body_text, values, time_zone=time_zone)
+
+
+def render_mail_text(
+    event: str,
+    language: str,
+    subject_text: str,
+    body_text: str,
+    values: Mapping[str, Any],
+    *,
+    time_zone: str = "UTC",
+) -> tuple[str, str]:
+    """Put ``values`` into a given subject and body (stored ones, or a draft being
+    previewed) by plain substitution of the event's placeholders."""
+    allowed = set(EVENT_PLACEHOLDERS[event])
+    strings = {
+        name: _as_text(value, language, time_zone)
+        for name, value in values.items()
+        if name in allowed
+    }
+    subject = " ".join(placeholders.render(subject_text, strings).split())
+    body = placeholders.render(body_text, strings)
+    # An empty optional value (no comment) leaves no gap of blank lines behind.
+    body = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", body)
+    return subject[:255], body
+
+
+def sample_values(now: dt.datetime) -> dict[str, Any]:
+    """The values a preview is rendered with: made-up, so no customer's data is shown."""
+    return {
+        **SAMPLE_VALUES,
+        "link": absolute_url(SAMPLE_VALUES["link"]),
+        "when": now,
+        "due": now + dt.timedelta(hours=8),
+    }
+
+
+def _customer_event_key(source: models.Model, event: str, suffix: str) -> str:
+    key = event_key(source, event) + (f":{suffix}" if suffix else "")
+    if len(key) <= EVENT_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return f"{key[: EVENT_KEY_LENGTH - 25]}#{digest}"
+
+
+def notify_customer(
+    *,
+    event: str,
+    source: models.Model,
+    recipients: Iterable[Person | None],
+    values: Mapping[str, Any],
+    link: str,
+    now: dt.datetime,
+    key_suffix: str = "",
+    organisation: Organisation | int | None = None,
+    mail_link: str | None = None,
+) -> list[Notified]:
+    """Tell each recipient about ``event`` on ``source`` in their own language and time zone.
+
+    Each recipient's mail is rendered for them (``person``, ``organisation`` and ``link`` are
+    filled in here) and handed to :func:`notify`, which writes it once per event key: the key
+    is the source's key, the event and ``key_suffix``, which must tell apart two events of the
+    same kind on one source (two status changes, two replies). ``link`` is the page the
+    in-app notice leads to; ``mail_link`` the one the mail's ``{{ link }}`` gives, when it
+    differs (a survey's token link that works without signing in). Runs in the caller's
+    transaction, like ``notify``.
+    """
+    if event not in MailEvent.values:
+        raise ValueError(f"{event!r} is not a customer mail event")
+    org = organisation if organisation is not None else getattr(source, "organisation_id", None)
+    if org is None:
+        raise ValueError("notify_customer needs the organisation the source belongs to")
+    key = _customer_event_key(source, event, key_suffix)
+    stored = {t.language: t for t in MailTemplate.objects.filter(event=event)}
+    url = absolute_url(mail_link if mail_link is not None else link)
+    results = []
+    for person in _unique_people(recipients):
+        language = person.language if person.language in mail_languages() else "en"
+        personal = {**values, "person": str(person), "link": url}
+        if "organisation" not in personal and person.organisation_id:
+            personal["organisation"] = person.organisation.name
+        subject, body = render_customer_mail(
+            event,
+            language,
+            personal,
+            time_zone=person.effective_time_zone,
+            stored=stored,
+        )
+        results.append(
+            notify(
+                event_key=key,
+                kind=event,
+                recipients=[person],
+                subject=subject,
+                body=body,
+                link=link,
+                organisation=org,
+                source=source,
+                now=now,
+            )
+        )
+    return results

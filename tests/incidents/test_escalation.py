@@ -34,6 +34,14 @@ from tests.notifications.smtp import smtp_server
 ON_POSTGRES = connection.vendor == "postgresql"
 
 
+@pytest.fixture(autouse=True)
+def _caller_without_mail(desk):
+    """These tests count the provider's internal notices; the caller's own mails about their
+    incident (received, resolved, surveyed) are the subject of test_customer_mails.py."""
+    Person.objects.filter(pk=desk.caller.pk).update(email="")
+    desk.caller.email = ""
+
+
 @pytest.fixture
 def smtp(settings):
     with smtp_server(settings) as server:
@@ -386,7 +394,8 @@ def test_a_stopped_clock_gets_nothing(desk, staff, smtp):
     result = escalation.escalate(berlin(2026, 3, 4, 12, 0))
     deliver(berlin(2026, 3, 4, 12, 0))
     assert (result.examined, result.warnings, result.breaches) == (0, 0, 0)
-    assert not Notification.objects.exists()
+    # The caller is asked about the resolution; the staff are told nothing.
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["survey.invitation"]
     assert smtp.messages() == []
 
 

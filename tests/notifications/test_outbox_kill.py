@@ -54,7 +54,12 @@ def worker_env(smtp) -> dict[str, str]:
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_loses_no_mail_and_sends_none_twice(customer, people, smtp):
     queued_at = timezone.now() - MINUTE
-    for kind in NotificationKind.values:
+    kinds = [
+        NotificationKind.SLA_WARNING,
+        NotificationKind.SLA_BREACH,
+        NotificationKind.MAJOR_DECLARED,
+    ]
+    for kind in kinds:
         services.notify(
             event_key=services.event_key(customer, kind),
             kind=kind,
