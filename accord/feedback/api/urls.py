@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from accord.feedback.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("surveys", views.SurveyViewSet, basename="api-survey")
+router.register("complaints", views.ComplaintViewSet, basename="api-complaint")
+urlpatterns = router.urls

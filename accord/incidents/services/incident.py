@@ -25,6 +25,7 @@ from accord.core.choices import AuditAction, OrganisationKind
 from accord.core.models import Organisation, Person, Team
 from accord.core.permissions import has_capability, require, sees_all_organisations
 from accord.core.services import next_reference
+from accord.feedback.services import survey_offer
 from accord.incidents.choices import (
     FINAL_STATUSES,
     INCIDENT_TRANSITIONS,
@@ -35,6 +36,11 @@ from accord.incidents.choices import (
     ResolutionCode,
 )
 from accord.incidents.models import Category, Incident, PostIncidentReview
+from accord.incidents.notifications import (
+    notify_incident_created,
+    notify_incident_public_reply,
+    notify_incident_status_changed,
+)
 from accord.incidents.services.config import compute_priority
 from accord.tickets import services as tickets
 from accord.tickets.models import Attachment, Comment
@@ -331,6 +337,7 @@ def incident_create(
         sla_due_at=incident.sla_due_at,
         sla_breached=incident.sla_breached,
     )
+    notify_incident_created(incident, actor=actor, now=now)
     records.audit_created(
         actor=actor, instance=incident, fields=INCIDENT_FIELDS, organisation=organisation
     )
@@ -539,6 +546,21 @@ def incident_update(
         action=AuditAction.TRANSITION if steps or to else AuditAction.UPDATE,
     )
     _follow_with_clocks(saved, before, steps, now)
+    if saved.status != locked.status:
+        notify_incident_status_changed(saved, previous=locked.status, actor=actor, now=now)
+    if "resolve" in steps:
+        # Each resolution asks the caller once how satisfied they are (clause 8.3.2).
+        survey_offer(
+            ticket=saved,
+            ticket_reference=saved.reference,
+            organisation=saved.organisation,
+            service=saved.service,
+            team=saved.assignment_group,
+            respondent=saved.caller,
+            round=saved.reopen_count + 1,
+            link_for_ticket=f"/portal/incidents/{saved.pk}/",
+            now=now,
+        )
     return saved
 
 
@@ -652,6 +674,8 @@ def comment_add(
         by_provider=staff,
         at=now,
     )
+    if staff and is_public:
+        notify_incident_public_reply(locked, comment, now=now)
     if staff and is_public and locked.first_response_at is None:
         locked = records.update_record(
             actor=actor,
