@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accord.incidents",
     "accord.service_requests",
     "accord.feedback",
+    "accord.portal",
     "accord.notifications",
 ]
 
@@ -255,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "CIStatusEnum": "accord.portfolio.choices.CIStatus",
         "CIRelationKindEnum": "accord.portfolio.choices.CIRelationKind",
         "RoleEnum": "accord.core.choices.Role",
+        "ApprovalDecisionEnum": "accord.service_requests.choices.ApprovalDecision",
     },
 }
 
@@ -277,12 +279,20 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "accord.core.tasks.verify_audit_chain", "schedule": 6 * 3600},
     "escalate-sla-clocks": {"task": "accord.agreements.tasks.escalate_clocks", "schedule": 60},
     "send-outbox": {"task": "accord.notifications.tasks.send_outbox", "schedule": 60},
+    "escalate-complaints": {"task": "accord.feedback.tasks.escalate_complaints", "schedule": 300},
+    "remind-approvals": {
+        "task": "accord.service_requests.tasks.remind_approvals",
+        "schedule": 300,
+    },
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
     "resume-retarget-runs": {
         "task": "accord.agreements.tasks.resume_retarget_runs",
         "schedule": 30,
     },
 }
+
+# How long a service request's approval may wait before its approvers are reminded (once).
+ACCORD_APPROVAL_REMIND_HOURS = float(os.environ.get("ACCORD_APPROVAL_REMIND_HOURS", 24))
 
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
@@ -291,7 +301,13 @@ ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 
 ACCORD_PUBLIC_URL = os.environ.get("ACCORD_PUBLIC_URL", "")
 
 # Demo data loaders, in dependency order (`accord demo`).
-ACCORD_DEMO_MODULES = ["accord.core.demo", "accord.portfolio.demo", "accord.incidents.demo"]
+ACCORD_DEMO_MODULES = [
+    "accord.core.demo",
+    "accord.portfolio.demo",
+    "accord.incidents.demo",
+    "accord.service_requests.demo",
+    "accord.feedback.demo",
+]
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

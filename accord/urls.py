@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("accord.incidents.urls")),
     path("", include("accord.service_requests.urls")),
     path("", include("accord.feedback.urls")),
+    path("", include("accord.portal.urls")),
     path("", include("accord.notifications.urls")),
 ]
 

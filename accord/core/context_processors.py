@@ -22,8 +22,24 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [("Home", reverse("home"))]
-    if sees_all_organisations(user) or has_capability(user, "incidents.raise"):
+    staff = sees_all_organisations(user)
+    customer = not staff and (
+        has_capability(user, "incidents.raise") or has_capability(user, "requests.raise")
+    )
+    if customer:
+        _add(items, "Portal", "portal-home")
+    if staff or has_capability(user, "incidents.raise"):
         _add(items, "Incidents", "incident-list")
+    if staff or has_capability(user, "requests.raise"):
+        _add(items, "Requests", "request-list")
+        # Anyone taking part in requests may be named an approver; the queue is theirs.
+        _add(items, "Approvals", "approval-queue")
+    if (
+        (staff and has_capability(user, "feedback.view"))
+        or has_capability(user, "complaints.raise")
+        or has_capability(user, "complaints.manage")
+    ):
+        _add(items, "Feedback", "complaint-list")
     if has_capability(user, "directory.pages"):
         items += [
             ("Organisations", reverse("organisation-list")),
@@ -36,6 +52,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if sees_all_organisations(user):
         _add(items, "Calendars", "calendar-list")
     _add(items, "Agreements", "agreement-list")
+    if staff and has_capability(user, "mail.templates"):
+        _add(items, "Mail texts", "mail-template-list")
     items.append(("Roles", reverse("roles")))
     items.append(("Audit trail", reverse("audit-list")))
     if user.is_staff:
