@@ -26,7 +26,6 @@ from accord.core.records import StaleVersion
 from accord.core.web import run_service, scoped_object
 from accord.feedback.selectors import open_survey_for
 from accord.incidents import services as incident_services
-from accord.incidents.api.serializers import visible_readings
 from accord.incidents.choices import INCIDENT_STATUS_COLOURS, Level
 from accord.incidents.choices import OPEN_STATUSES as INCIDENT_OPEN
 from accord.incidents.models import Incident
@@ -40,6 +39,7 @@ from accord.service_requests import services as request_services
 from accord.service_requests.choices import OPEN_STATUSES as REQUEST_OPEN
 from accord.service_requests.choices import REQUEST_STATUS_COLOURS, RequestStatus
 from accord.service_requests.models import ServiceRequest
+from accord.tickets.api import visible_readings
 
 #: What the buttons say, for the moves a customer may make.
 REQUEST_ACTIONS = {

@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 
 from accord.agreements import clocks
 from accord.agreements.choices import AgreementKind, Metric
-from accord.agreements.models import TicketClock
 from accord.core import audit, records
 from accord.core.choices import AuditAction, OrganisationKind, Priority
 from accord.core.models import Person, Team
@@ -280,23 +278,8 @@ def _store_sla_summary(request: ServiceRequest) -> None:
 
 
 def refresh_sla_summaries(request_ids: list[int]) -> None:
-    """Keep the requests' soonest due instant and breach flag in step with their clocks (queues
-    sort by them; the clocks stay the truth), in one UPDATE per thousand requests."""
-    content_type = ContentType.objects.get_for_model(ServiceRequest)
-    counting = TicketClock.objects.filter(
-        content_type=content_type,
-        object_id=OuterRef("pk"),
-        stopped_at__isnull=True,
-        due_at__isnull=False,
-    ).exclude(state="cancelled")
-    breached = TicketClock.objects.filter(
-        content_type=content_type, object_id=OuterRef("pk"), breached=True
-    ).exclude(state="cancelled")
-    for start in range(0, len(request_ids), 1000):
-        ServiceRequest.objects.filter(pk__in=request_ids[start : start + 1000]).update(
-            sla_due_at=Subquery(counting.order_by("due_at").values("due_at")[:1]),
-            sla_breached=Exists(breached),
-        )
+    """The bulk form of the summary, for jobs that changed the clocks of many requests."""
+    clocks.refresh_summaries(ServiceRequest, request_ids)
 
 
 # --- approvals ----------------------------------------------------------------------------------

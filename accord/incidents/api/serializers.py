@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accord.agreements import clocks
-from accord.agreements.choices import AgreementKind, ClockState, Metric
-from accord.agreements.models import TicketClock
 from accord.core.api.base import ScopedPrimaryKeyRelatedField
 from accord.core.choices import Priority
 from accord.core.selectors import organisations_visible_to, people_visible_to, teams_visible_to
@@ -25,7 +21,10 @@ from accord.incidents.choices import Channel, IncidentStatus, Level, MajorStatus
 from accord.incidents.models import Category, Incident, PostIncidentReview
 from accord.portfolio.selectors.ci import cis_visible_to
 from accord.portfolio.selectors.service import services_visible_to
-from accord.tickets.models import Attachment, Comment
+from accord.tickets.api import (
+    PriorityField,
+    TicketClocksMixin,
+)
 
 
 def _enum(choices: list[tuple[Any, str]], kind: str = "string") -> dict[str, Any]:
@@ -41,137 +40,14 @@ class StatusField(serializers.ChoiceField):
     """An incident status."""
 
 
-@extend_schema_field(_enum(Priority.choices), component_name="TicketPriorityEnum")
-class PriorityField(serializers.ChoiceField):
-    """A priority, P1 … P4."""
-
-
 @extend_schema_field(_enum(Level.choices, "integer"), component_name="IncidentLevelEnum")
 class LevelField(serializers.ChoiceField):
     """Impact or urgency: 1 (high), 2 (medium), 3 (low)."""
 
 
-@extend_schema_field(_enum(ClockState.choices), component_name="ClockStateEnum")
-class ClockStateField(serializers.ChoiceField):
-    """Where a clock stands now."""
-
-
 @extend_schema_field(OpenApiTypes.INT64)
 class ScopedId(ScopedPrimaryKeyRelatedField):
     """A scoped id in a serializer without a model (typed for the schema)."""
-
-
-def _person(serializer: serializers.BaseSerializer[Any]) -> Any:
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
-
-def visible_readings(person: Any, readings: list[clocks.Reading]) -> list[clocks.Reading]:
-    """The clock readings ``person`` may see: all for provider staff and auditors, the SLA
-    clocks only for a customer (OLAs and UCs are the provider's internal business)."""
-    if selectors.sees_internal(person):
-        return readings
-    return [r for r in readings if r.clock.agreement_kind == AgreementKind.SLA]
-
-
-# --- clocks -------------------------------------------------------------------------------------
-
-
-class SlaSummarySerializer(serializers.Serializer[clocks.Reading]):
-    metric = serializers.ChoiceField(
-        choices=Metric.choices,
-        source="clock.metric",
-        help_text="What the clock measures: first_response or resolution.",
-    )
-    agreement = serializers.CharField(
-        source="clock.agreement.code", help_text="Code of the agreement the target comes from."
-    )
-    kind = serializers.ChoiceField(
-        choices=AgreementKind.choices,
-        source="clock.agreement_kind",
-        help_text="sla (customer), ola (internal team) or uc (supplier).",
-    )
-    state = ClockStateField(
-        choices=ClockState.choices,
-        help_text="running, paused, met or breached, computed now from the stored instants.",
-    )
-    due_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the target falls due; null once the clock stopped."
-    )
-    remaining_seconds = serializers.IntegerField(
-        help_text="Business time left before the due instant, in seconds (0 once breached)."
-    )
-    breached = serializers.BooleanField(help_text="Whether the target was missed.")
-
-
-class ClockAgreementSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField(help_text="Id of the agreement.")
-    code = serializers.CharField(help_text="Code of the agreement, e.g. SLA-CONTOSO.")
-    name = serializers.CharField(help_text="Name of the agreement.")
-
-
-class SlaClockSerializer(serializers.Serializer[clocks.Reading]):
-    id = serializers.IntegerField(source="clock.pk", help_text="Id of the clock.")
-    metric = serializers.ChoiceField(
-        choices=Metric.choices,
-        source="clock.metric",
-        help_text="What the clock measures: first_response or resolution.",
-    )
-    agreement = ClockAgreementSerializer(
-        source="clock.agreement", help_text="The agreement whose target the clock measures."
-    )
-    agreement_kind = serializers.ChoiceField(
-        choices=AgreementKind.choices,
-        source="clock.agreement_kind",
-        help_text="sla (customer), ola (internal team) or uc (supplier).",
-    )
-    priority = PriorityField(
-        choices=Priority.choices,
-        source="clock.priority",
-        help_text="The priority whose target the clock measures against.",
-    )
-    state = ClockStateField(
-        choices=ClockState.choices,
-        help_text="running, paused, met, breached or cancelled, computed now from the stored "
-        "instants.",
-    )
-    due_at = serializers.DateTimeField(
-        allow_null=True,
-        help_text="When the target falls due in business time; null once stopped or cancelled.",
-    )
-    elapsed_seconds = serializers.IntegerField(
-        help_text="Business time counted so far (pauses and closed hours left out), in seconds."
-    )
-    remaining_seconds = serializers.IntegerField(
-        help_text="Business time left before the due instant, in seconds (0 once breached)."
-    )
-    breached = serializers.BooleanField(
-        help_text="Whether the target was missed (stays true after a reopening)."
-    )
-    target_seconds = serializers.SerializerMethodField(
-        help_text="The target, in seconds of business time."
-    )
-    started_at = serializers.DateTimeField(
-        source="clock.started_at", help_text="When the clock started."
-    )
-    stopped_at = serializers.DateTimeField(
-        source="clock.stopped_at",
-        allow_null=True,
-        help_text="When the clock stopped (target achieved or missed, or cancelled).",
-    )
-    paused = serializers.SerializerMethodField(
-        help_text="Whether the clock is paused now (the incident waits on the customer, or on a "
-        "supplier where the agreement pauses for that)."
-    )
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_target_seconds(self, reading: clocks.Reading) -> int:
-        return int(reading.clock.target_duration.total_seconds())
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def get_paused(self, reading: clocks.Reading) -> bool:
-        clock = reading.clock
-        return clock.stopped_at is None and bool(clock.pauses) and clock.pauses[-1][1] is None
 
 
 # --- incidents ----------------------------------------------------------------------------------
@@ -180,7 +56,7 @@ class SlaClockSerializer(serializers.Serializer[clocks.Reading]):
 INTERNAL_FIELDS = ("supplier", "parent", "major_owner", "management_notified_at")
 
 
-class IncidentSerializer(serializers.ModelSerializer[Incident]):
+class IncidentSerializer(TicketClocksMixin, serializers.ModelSerializer[Incident]):
     reference = serializers.CharField(
         read_only=True, help_text="The human reference, e.g. INC-000042 (unique)."
     )
@@ -452,125 +328,21 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
 
     # --- presentation ---------------------------------------------------------------------------
 
-    def _clocks(self, incident: Incident) -> list[TicketClock]:
-        """The incident's clocks: from the list view's one query if given, else loaded."""
-        loaded = self.context.get("clocks", {}).get(incident.pk)
-        return loaded if loaded is not None else clocks.clocks_of(incident)
-
-    def _readings(self, incident: Incident) -> list[clocks.Reading]:
-        cache = self.context.setdefault("_readings", {})
-        if incident.pk not in cache:
-            now = self.context.get("now") or timezone.now()
-            readings = [clocks.reading(c, now) for c in self._clocks(incident)]
-            cache[incident.pk] = visible_readings(_person(self), readings)
-        return cache[incident.pk]
-
     @extend_schema_field(serializers.ListField(child=StatusField(choices=IncidentStatus.choices)))
     def get_allowed_transitions(self, incident: Incident) -> list[str]:
-        return services.allowed_transitions(_person(self), incident)
-
-    @extend_schema_field(SlaSummarySerializer(many=True))
-    def get_sla(self, incident: Incident) -> list[dict[str, Any]]:
-        counting = [r for r in self._readings(incident) if r.state != ClockState.CANCELLED]
-        # One summary serializer per response, not per row: building its fields costs more
-        # than writing a row's clocks.
-        summary = self.context.get("_sla_summary")
-        if summary is None:
-            summary = self.context["_sla_summary"] = SlaSummarySerializer()
-        return [summary.to_representation(reading) for reading in counting]
+        return services.allowed_transitions(self._person(), incident)
 
     def to_representation(self, instance: Incident) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if selectors.sees_internal(_person(self)):
+        if selectors.sees_internal(self._person()):
             return data
         for name in INTERNAL_FIELDS:
             data[name] = None
         data["supplier_reference"] = ""
         if instance.major_status != MajorStatus.DECLARED:
             data["major_status"] = MajorStatus.NONE
-        # The stored summary covers OLA and UC clocks too: recompute it from the SLA clocks, the
-        # way the service stores it (soonest due instant of a counting clock, any breach).
-        sla = [r.clock for r in self._readings(instance) if r.clock.state != ClockState.CANCELLED]
-        dues = [c.due_at for c in sla if c.due_at is not None and c.stopped_at is None]
-        due = min(dues) if dues else None
-        data["sla_due_at"] = self.fields["sla_due_at"].to_representation(due) if due else None
-        data["sla_breached"] = any(c.breached for c in sla)
+        self.customer_summary(data, instance)
         return data
-
-
-class CommentSerializer(serializers.ModelSerializer[Comment]):
-    body = serializers.CharField(help_text="The text (plain text, at most 20,000 characters).")
-    is_public = serializers.BooleanField(
-        default=True,
-        help_text="true: a reply the customer sees (default); false: an internal work note "
-        "(provider staff only).",
-    )
-    author_name = serializers.StringRelatedField(
-        source="author", read_only=True, allow_null=True, help_text="The author's name."
-    )
-
-    class Meta:
-        model = Comment
-        fields = ["id", "body", "is_public", "by_provider", "author", "author_name", "created_at"]
-        read_only_fields = ["id", "by_provider", "author", "created_at"]
-        extra_kwargs = {
-            "id": {"help_text": "Id of the comment."},
-            "by_provider": {"help_text": "Written by the provider's staff."},
-            "author": {"help_text": "Who wrote it (id); null for the system."},
-            "created_at": {"help_text": "When it was written."},
-        }
-
-
-class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
-    uploaded_by_name = serializers.StringRelatedField(
-        source="uploaded_by", read_only=True, allow_null=True, help_text="The uploader's name."
-    )
-    download = serializers.SerializerMethodField(
-        help_text="Where to download the file (only for those who may see it)."
-    )
-
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "name",
-            "media_type",
-            "size",
-            "sha256",
-            "is_public",
-            "uploaded_by",
-            "uploaded_by_name",
-            "created_at",
-            "download",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "Id of the attachment."},
-            "name": {"help_text": "The file's original name."},
-            "media_type": {"help_text": "The media type it is served with."},
-            "size": {"help_text": "Size in bytes."},
-            "sha256": {"help_text": "SHA-256 of the content (hex)."},
-            "is_public": {"help_text": "Whether the customer sees it."},
-            "uploaded_by": {"help_text": "Who uploaded it (id)."},
-            "created_at": {"help_text": "When it was uploaded."},
-        }
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_download(self, attachment: Attachment) -> str:
-        path = f"/api/v1/incidents/{attachment.object_id}/attachments/{attachment.pk}/download/"
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
-
-
-class AttachmentUploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(
-        help_text="The file (multipart). PDF, images, text, logs, CSV, JSON, XML, e-mail, ZIP "
-        "and office documents, up to the configured size (10 MB by default)."
-    )
-    is_public = serializers.BooleanField(
-        default=True,
-        help_text="Whether the customer sees it (default true; customers' files always are).",
-    )
 
 
 # --- major incidents ----------------------------------------------------------------------------

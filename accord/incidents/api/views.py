@@ -10,15 +10,13 @@ through ``accord.incidents.services``; every read starts from ``accord.incidents
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
-from django.utils import timezone
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,32 +25,33 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import parsers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accord.core.api.base import VersionedModelViewSet, parse_if_match
-from accord.core.api.errors import django_validation_errors
 from accord.core.permissions import has_capability, require
 from accord.core.records import StaleVersion
 from accord.incidents import selectors, services
 from accord.incidents.api.filters import CategoryFilterSet, IncidentFilterSet, IncidentOrdering
 from accord.incidents.api.serializers import (
-    AttachmentSerializer,
-    AttachmentUploadSerializer,
     CategorySerializer,
-    CommentSerializer,
     IncidentSerializer,
     MajorDeclareSerializer,
     MajorReasonSerializer,
     PriorityMatrixSerializer,
     ReviewSerializer,
-    SlaClockSerializer,
-    visible_readings,
 )
 from accord.incidents.models import Incident, PostIncidentReview
+from accord.tickets.api import (
+    CommentSerializer,
+    SlaClockSerializer,
+    TicketFilesMixin,
+    TicketViewSetMixin,
+    visible_readings,
+)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -139,7 +138,7 @@ def may_write_incidents(person: Any, incident: Incident | None) -> bool:
         responses={200: IncidentSerializer, 400: INVALID, 404: NOT_FOUND, 412: INVALID},
     ),
 )
-class IncidentViewSet(VersionedModelViewSet):
+class IncidentViewSet(TicketFilesMixin, TicketViewSetMixin, VersionedModelViewSet):
     """Incidents: unplanned interruptions or reductions in quality of a service (ISO/IEC
     20000-1, 8.6.1), with their SLA, OLA and UC clocks. There is no DELETE: an incident is
     cancelled or closed, never removed."""
@@ -150,11 +149,8 @@ class IncidentViewSet(VersionedModelViewSet):
     filter_backends = [DjangoFilterBackend, IncidentOrdering]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def now(self) -> dt.datetime:
-        """One instant per request, so every clock in a response is read at the same time."""
-        if not hasattr(self, "_now"):
-            self._now = timezone.now()
-        return self._now
+    clocks_for = staticmethod(selectors.clocks_for)
+    allowed_transitions = staticmethod(services.allowed_transitions)
 
     def check_write(self, instance: Any | None) -> None:
         if not may_write_incidents(self.request.user, instance):
@@ -166,50 +162,13 @@ class IncidentViewSet(VersionedModelViewSet):
     def created_for_response(self, instance: Incident) -> Incident:
         """The new incident as the service left it: its people, places and clocks are loaded
         (the busiest write answers without reading anything back)."""
-        self._started = {instance.pk: instance.started_clocks}
+        self.remember_started(instance)
         return instance
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = {**super().get_serializer_context(), "now": self.now()}
-        started = getattr(self, "_started", None)
-        if started is not None:
-            context["clocks"] = started
-        return context
 
     def update_via_service(self, instance: Any, data: dict[str, Any], expected: int | None) -> Any:
         return services.incident_update(
             actor=self.request.user, incident=instance, data=data, expected_version=expected
         )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        rows = list(page or [])
-        context = {**self.get_serializer_context(), "clocks": selectors.clocks_for(rows)}
-        return self.get_paginated_response(
-            self.get_serializer(rows, many=True, context=context).data
-        )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().partial_update(request, *args, **kwargs)
-        except DjangoValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                raise
-            # The refusal names the allowed next statuses; say them as data too.
-            incident = self.get_object()
-            return Response(
-                {
-                    "message": "The request was not valid.",
-                    "code": "invalid",
-                    "errors": django_validation_errors(exc),
-                    "allowed_transitions": services.allowed_transitions(request.user, incident),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-
-    def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=incident.pk)
-        return _etag(Response(self.get_serializer(fresh).data, status=code), fresh)
 
     # --- comments -------------------------------------------------------------------------------
 
@@ -244,99 +203,16 @@ class IncidentViewSet(VersionedModelViewSet):
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    # --- attachments ----------------------------------------------------------------------------
+    # --- attachments (TicketFilesMixin) ---------------------------------------------------------
 
-    @extend_schema(
-        methods=["get"],
-        summary="List the files attached to an incident",
-        description="Oldest first; a customer's people see the public files only.",
-        responses={200: AttachmentSerializer(many=True), 404: NOT_FOUND},
-    )
-    @extend_schema(
-        methods=["post"],
-        summary="Attach a file to an incident",
-        description="A multipart upload (`file`, `is_public`). The type is checked by extension "
-        "and content, the size against the limit; a refused file answers 400 under `file`. "
-        "Files of a customer's people are always public.",
-        request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer, 400: INVALID, 404: NOT_FOUND},
-    )
-    @action(
-        detail=True,
-        methods=["get", "post"],
-        filter_backends=[],
-        pagination_class=None,
-        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
-    )
-    def attachments(self, request: Request, pk: str | None = None) -> Response:
-        incident = self.get_object()
-        context = self.get_serializer_context()
-        if request.method == "GET":
-            rows = selectors.attachments_visible_to(request.user, incident)
-            return Response(AttachmentSerializer(rows, many=True, context=context).data)
-        self.check_write(incident)
-        serializer = AttachmentUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        attachment = services.attachment_add(
-            actor=request.user,
-            incident=incident,
-            upload=serializer.validated_data["file"],
-            is_public=serializer.validated_data["is_public"],
-        )
-        return Response(
-            AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED
-        )
+    files_path = "/api/v1/incidents/"
 
-    @extend_schema(
-        summary="Download an attached file",
-        description="The file itself, as an attachment with its stored media type, to those "
-        "who may see it; 404 for everyone else (a customer asking for an internal file too).",
-        parameters=[
-            OpenApiParameter(
-                "attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Its id."
-            )
-        ],
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            404: OpenApiResponse(description="No such file, or not one you may see."),
-        },
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})/download",
-        url_name="attachment-download",
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def download(self, request: Request, pk: str | None = None, attachment_id: str = "") -> Any:
-        incident = self.get_object()
-        attachment = (
-            selectors.attachments_visible_to(request.user, incident)
-            .filter(pk=int(attachment_id))
-            .first()
-        )
-        if attachment is None:
-            raise Http404
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError as exc:  # the row outlived its file (restored database)
-            raise Http404 from exc
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.name,
-            content_type=attachment.media_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+    def attachments_visible(self, ticket: Any) -> QuerySet[Any]:
+        return selectors.attachments_visible_to(self.request.user, ticket)
 
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        # A download answers with the file whatever the client accepts; errors stay JSON.
-        return super().perform_content_negotiation(
-            request, force=force or getattr(self, "action", None) == "download"
+    def attachment_add(self, ticket: Any, upload: Any, is_public: bool) -> Any:
+        return services.attachment_add(
+            actor=self.request.user, incident=ticket, upload=upload, is_public=is_public
         )
 
     # --- clocks ---------------------------------------------------------------------------------
@@ -374,7 +250,7 @@ class IncidentViewSet(VersionedModelViewSet):
         expected = _check_if_match(request, incident)
         serializer = serializer_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        return self._detail(call(incident, serializer.validated_data, expected))
+        return self.detail_response(call(incident, serializer.validated_data, expected))
 
     @extend_schema(
         summary="Propose that an incident is major (incidents.work)",

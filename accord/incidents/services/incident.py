@@ -11,15 +11,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accord.agreements import clocks
 from accord.agreements.choices import AgreementKind, Metric
-from accord.agreements.models import TicketClock
 from accord.core import records
 from accord.core.choices import AuditAction, OrganisationKind
 from accord.core.models import Organisation, Person, Team
@@ -352,23 +349,8 @@ def _store_sla_summary(incident: Incident) -> None:
 
 
 def refresh_sla_summaries(incident_ids: list[int]) -> None:
-    """The bulk form of the summary, for jobs that changed the clocks of many incidents: one
-    UPDATE with subqueries over the clocks, not one query per incident."""
-    content_type = ContentType.objects.get_for_model(Incident)
-    counting = TicketClock.objects.filter(
-        content_type=content_type,
-        object_id=OuterRef("pk"),
-        stopped_at__isnull=True,
-        due_at__isnull=False,
-    ).exclude(state="cancelled")
-    breached = TicketClock.objects.filter(
-        content_type=content_type, object_id=OuterRef("pk"), breached=True
-    ).exclude(state="cancelled")
-    for start in range(0, len(incident_ids), 1000):
-        Incident.objects.filter(pk__in=incident_ids[start : start + 1000]).update(
-            sla_due_at=Subquery(counting.order_by("due_at").values("due_at")[:1]),
-            sla_breached=Exists(breached),
-        )
+    """The bulk form of the summary, for jobs that changed the clocks of many incidents."""
+    clocks.refresh_summaries(Incident, incident_ids)
 
 
 # --- update and transitions ---------------------------------------------------------------------

@@ -8,31 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from accord.agreements import clocks
-from accord.agreements.choices import ClockState
-from accord.agreements.models import TicketClock
 from accord.core.api.base import ScopedPrimaryKeyRelatedField
 from accord.core.choices import Priority
 from accord.core.selectors import people_visible_to, teams_visible_to
-from accord.incidents.api.serializers import (
-    PriorityField,
-    SlaSummarySerializer,
-    StatusField,
-    visible_readings,
-)
 from accord.portfolio.selectors.catalogue import catalogue_items_visible_to
 from accord.service_requests import selectors, services
 from accord.service_requests.choices import ApprovalDecision, RequestStatus, TaskStatus
 from accord.service_requests.models import Approval, FulfilmentTask, ServiceRequest
+from accord.tickets.api import PriorityField, TicketClocksMixin, enum_field
 
-
-def _person(serializer: serializers.BaseSerializer[Any]) -> Any:
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
+RequestStatusField = enum_field(
+    RequestStatus.choices, "RequestStatusEnum", "A service request's status."
+)
 
 
 class ApprovalSerializer(serializers.ModelSerializer[Approval]):
@@ -151,7 +141,7 @@ class TaskSerializer(serializers.ModelSerializer[FulfilmentTask]):
 
 
 @extend_schema_serializer(component_name="CatalogueRequest")
-class ServiceRequestSerializer(serializers.ModelSerializer[ServiceRequest]):
+class ServiceRequestSerializer(TicketClocksMixin, serializers.ModelSerializer[ServiceRequest]):
     reference = serializers.CharField(
         read_only=True, help_text="The human reference, e.g. REQ-000042 (unique)."
     )
@@ -196,7 +186,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer[ServiceRequest]):
         required=False,
         help_text="P1 … P4 (default P3); set by the service desk.",
     )
-    status = StatusField(
+    status = RequestStatusField(
         choices=RequestStatus.choices,
         required=False,
         help_text="submitted, awaiting_approval, approved, rejected, in_fulfilment, "
@@ -327,41 +317,15 @@ class ServiceRequestSerializer(serializers.ModelSerializer[ServiceRequest]):
             attrs.pop(name, None)
         return attrs
 
-    def _readings(self, request: ServiceRequest) -> list[clocks.Reading]:
-        cache = self.context.setdefault("_readings", {})
-        if request.pk not in cache:
-            loaded: list[TicketClock] | None = self.context.get("clocks", {}).get(request.pk)
-            rows = loaded if loaded is not None else clocks.clocks_of(request)
-            now = self.context.get("now") or timezone.now()
-            cache[request.pk] = visible_readings(
-                _person(self), [clocks.reading(c, now) for c in rows]
-            )
-        return cache[request.pk]
-
-    @extend_schema_field(serializers.ListField(child=StatusField(choices=RequestStatus.choices)))
+    @extend_schema_field(
+        serializers.ListField(child=RequestStatusField(choices=RequestStatus.choices))
+    )
     def get_allowed_transitions(self, request: ServiceRequest) -> list[str]:
-        return services.allowed_transitions(_person(self), request)
-
-    @extend_schema_field(SlaSummarySerializer(many=True))
-    def get_sla(self, request: ServiceRequest) -> list[dict[str, Any]]:
-        summary = self.context.get("_sla_summary")
-        if summary is None:
-            summary = self.context["_sla_summary"] = SlaSummarySerializer()
-        return [
-            summary.to_representation(r)
-            for r in self._readings(request)
-            if r.state != ClockState.CANCELLED
-        ]
+        return services.allowed_transitions(self._person(), request)
 
     def to_representation(self, instance: ServiceRequest) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if selectors.sees_internal(_person(self)):
-            return data
-        # The stored summary covers the OLA clock too: recompute it from what the customer sees.
-        sla = [r.clock for r in self._readings(instance) if r.clock.state != ClockState.CANCELLED]
-        dues = [c.due_at for c in sla if c.due_at is not None and c.stopped_at is None]
-        data["sla_due_at"] = (
-            self.fields["sla_due_at"].to_representation(min(dues)) if dues else None
-        )
-        data["sla_breached"] = any(c.breached for c in sla)
+        if not selectors.sees_internal(self._person()):
+            # The stored summary covers the OLA clock too.
+            self.customer_summary(data, instance)
         return data

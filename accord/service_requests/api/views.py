@@ -9,14 +9,11 @@ starts from ``accord.service_requests.selectors``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -32,10 +29,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accord.core.api.base import ScopedViewSetMixin, VersionedModelViewSet, parse_if_match
-from accord.core.api.errors import django_validation_errors
 from accord.core.permissions import has_capability
 from accord.core.records import StaleVersion
-from accord.incidents.api.serializers import CommentSerializer, SlaClockSerializer, visible_readings
 from accord.service_requests import selectors, services
 from accord.service_requests.api.serializers import (
     ApprovalQueueSerializer,
@@ -47,6 +42,13 @@ from accord.service_requests.api.serializers import (
 from accord.service_requests.choices import ApprovalDecision
 from accord.service_requests.filters import RequestFilterSet
 from accord.service_requests.models import Approval, FulfilmentTask, ServiceRequest
+from accord.tickets.api import (
+    CommentSerializer,
+    SlaClockSerializer,
+    TicketFilesMixin,
+    TicketViewSetMixin,
+    visible_readings,
+)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -110,7 +112,7 @@ def may_write_requests(person: Any, request: ServiceRequest | None) -> bool:
         responses={200: ServiceRequestSerializer, 400: INVALID, 404: NOT_FOUND, 412: INVALID},
     ),
 )
-class ServiceRequestViewSet(VersionedModelViewSet):
+class ServiceRequestViewSet(TicketFilesMixin, TicketViewSetMixin, VersionedModelViewSet):
     """Service requests: a user's request for something the catalogue offers (ISO/IEC 20000-1,
     8.6.2), with approvals, a fulfilment checklist and fulfilment clocks. There is no DELETE: a
     request is cancelled, rejected or closed, never removed."""
@@ -132,18 +134,8 @@ class ServiceRequestViewSet(VersionedModelViewSet):
             )
         )
 
-    def now(self) -> dt.datetime:
-        """One instant per request, so every clock in a response is read at the same time."""
-        if not hasattr(self, "_now"):
-            self._now = timezone.now()
-        return self._now
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = {**super().get_serializer_context(), "now": self.now()}
-        started = getattr(self, "_started", None)
-        if started is not None:
-            context["clocks"] = started
-        return context
+    clocks_for = staticmethod(selectors.clocks_for)
+    allowed_transitions = staticmethod(services.allowed_transitions)
 
     def check_write(self, instance: Any | None) -> None:
         if not may_write_requests(self.request.user, instance):
@@ -153,42 +145,14 @@ class ServiceRequestViewSet(VersionedModelViewSet):
         return services.request_create(actor=self.request.user, **data)
 
     def created_for_response(self, instance: ServiceRequest) -> ServiceRequest:
-        self._started = {instance.pk: instance.started_clocks}
+        """Read back through the list's query (its approvals), with the clocks just started."""
+        self.remember_started(instance)
         return self.get_queryset().get(pk=instance.pk)
 
     def update_via_service(self, instance: Any, data: dict[str, Any], expected: int | None) -> Any:
         return services.request_update(
             actor=self.request.user, request=instance, data=data, expected_version=expected
         )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        rows = list(page or [])
-        context = {**self.get_serializer_context(), "clocks": selectors.clocks_for(rows)}
-        return self.get_paginated_response(
-            self.get_serializer(rows, many=True, context=context).data
-        )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().partial_update(request, *args, **kwargs)
-        except DjangoValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                raise
-            current = self.get_object()
-            return Response(
-                {
-                    "message": "The request was not valid.",
-                    "code": "invalid",
-                    "errors": django_validation_errors(exc),
-                    "allowed_transitions": services.allowed_transitions(request.user, current),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-
-    def _detail(self, instance: ServiceRequest, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=instance.pk)
-        return _etag(Response(self.get_serializer(fresh).data, status=code), fresh)
 
     # --- approvals ------------------------------------------------------------------------------
 
@@ -226,7 +190,7 @@ class ServiceRequestViewSet(VersionedModelViewSet):
             reason=serializer.validated_data.get("reason", ""),
             expected_version=expected,
         )
-        return self._detail(decided)
+        return self.detail_response(decided)
 
     # --- tasks ----------------------------------------------------------------------------------
 
@@ -303,6 +267,18 @@ class ServiceRequestViewSet(VersionedModelViewSet):
             expected_version=expected,
         )
         return _etag(Response(TaskSerializer(updated, context=context).data), updated)
+
+    # --- attachments (TicketFilesMixin) ---------------------------------------------------------
+
+    files_path = "/api/v1/requests/"
+
+    def attachments_visible(self, ticket: Any) -> QuerySet[Any]:
+        return selectors.attachments_visible_to(self.request.user, ticket)
+
+    def attachment_add(self, ticket: Any, upload: Any, is_public: bool) -> Any:
+        return services.attachment_add(
+            actor=self.request.user, request=ticket, upload=upload, is_public=is_public
+        )
 
     # --- comments -------------------------------------------------------------------------------
 
