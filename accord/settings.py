@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "accord.feedback",
     "accord.portal",
     "accord.notifications",
+    "accord.governance",
 ]
 
 MIDDLEWARE = [

@@ -40,6 +40,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         or has_capability(user, "complaints.manage")
     ):
         _add(items, "Feedback", "complaint-list")
+    if staff and has_capability(user, "governance.view"):
+        _add(items, "Governance", "governance-home")
+    elif has_capability(user, "documents.read_shared"):
+        _add(items, "Documents", "shared-document-list")
     if has_capability(user, "directory.pages"):
         items += [
             ("Organisations", reverse("organisation-list")),

@@ -50,19 +50,39 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("complaints.raise", "Raise and follow complaints for their own organisation"),
         Capability("complaints.manage", "Own complaints: acknowledge, investigate, close them"),
         Capability("mail.templates", "Adapt the texts of the mails customers receive"),
+        Capability(
+            "governance.view",
+            "Read the governance records: documents, processes, objectives, clause register",
+        ),
+        Capability("documents.manage", "Register controlled documents and write their drafts"),
+        Capability(
+            "governance.manage",
+            "Maintain processes and their RACI, objectives and acknowledgement requests",
+        ),
+        Capability("clauses.assess", "Assess conformity to the clauses of ISO/IEC 20000-1"),
+        Capability(
+            "documents.read_shared", "Read the documents the provider shares with customers"
+        ),
     ]
 }
 
 # Everyone signed in may see their own directory scope and their own audit events.
 _BASE = {"directory.view"}
-_OVERSIGHT = _BASE | {"directory.pages", "audit.view_all"}
-_MANAGER = _BASE | {"audit.view_all"}
+# Every member of the provider's staff reads the governance records (documents may narrow it).
+_STAFF = _BASE | {"governance.view"}
+_OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
+_MANAGER = _STAFF | {"audit.view_all"}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.TOP_MANAGEMENT: frozenset(_OVERSIGHT | {"feedback.view"}),
-    Role.SMS_OWNER: frozenset(_OVERSIGHT | {"audit.verify"}),
+    Role.TOP_MANAGEMENT: frozenset(
+        _OVERSIGHT | {"feedback.view", "documents.manage", "governance.manage"}
+    ),
+    Role.SMS_OWNER: frozenset(
+        _OVERSIGHT
+        | {"audit.verify", "documents.manage", "governance.manage", "clauses.assess"}
+    ),
     Role.SERVICE_OWNER: frozenset(
-        _BASE | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view"}
+        _STAFF | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view"}
     ),
     Role.SERVICE_LEVEL_MANAGER: frozenset(
         _MANAGER
@@ -89,15 +109,23 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.PROBLEM_MANAGER: frozenset(_MANAGER | {"incidents.work"}),
     Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work"}),
-    Role.CHANGE_AUTHORITY: frozenset(_BASE),
-    Role.CAPACITY_MANAGER: frozenset(_BASE),
-    Role.AVAILABILITY_MANAGER: frozenset(_BASE),
-    Role.AGENT: frozenset(_BASE | {"incidents.work", "requests.work"}),
+    Role.CHANGE_AUTHORITY: frozenset(_STAFF),
+    Role.CAPACITY_MANAGER: frozenset(_STAFF),
+    Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
+    Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work"}),
     Role.CUSTOMER_USER: frozenset(
-        _BASE | {"incidents.raise", "requests.raise", "complaints.raise"}
+        _BASE
+        | {"incidents.raise", "requests.raise", "complaints.raise", "documents.read_shared"}
     ),
     Role.CUSTOMER_MANAGER: frozenset(
-        _BASE | {"audit.view_org", "incidents.raise", "requests.raise", "complaints.raise"}
+        _BASE
+        | {
+            "audit.view_org",
+            "incidents.raise",
+            "requests.raise",
+            "complaints.raise",
+            "documents.read_shared",
+        }
     ),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".
     Role.AUDITOR: frozenset(_OVERSIGHT | {"audit.verify", "feedback.view"}),

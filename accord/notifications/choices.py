@@ -35,6 +35,12 @@ class NotificationKind(models.TextChoices):
     REQUEST_REJECTED = "request.rejected", "Request rejected"
     REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
     SURVEY_INVITATION = "survey.invitation", "Satisfaction survey"
+    DOCUMENT_APPROVAL_NEEDED = "document.approval_needed", "Document awaits approval"
+    DOCUMENT_RETURNED = "document.returned", "Document returned to draft"
+    DOCUMENT_APPROVED = "document.approved", "Document approved"
+    DOCUMENT_ACKNOWLEDGE = "document.acknowledge", "Document to read and acknowledge"
+    DOCUMENT_REVIEW_DUE = "document.review_due", "Document review due"
+    DOCUMENT_REVIEW_OVERDUE = "document.review_overdue", "Document review overdue"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -51,6 +57,12 @@ NOTIFICATION_KIND_COLOURS = {
     "request.rejected": "red",
     "request.fulfilled": "green",
     "survey.invitation": "indigo",
+    "document.approval_needed": "amber",
+    "document.returned": "blue",
+    "document.approved": "green",
+    "document.acknowledge": "indigo",
+    "document.review_due": "amber",
+    "document.review_overdue": "red",
 }
 
 

@@ -1,0 +1,84 @@
+"""Admin for governance records, read-only: documents, processes, objectives and clause
+assessments change through their pages, the API and the command line, where the approval rules,
+versions and the audit trail apply. An approved version is never edited, not even here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from accord.governance.models import (
+    Acknowledgement,
+    Clause,
+    Document,
+    DocumentVersion,
+    Objective,
+    ObjectiveMeasurement,
+    Process,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse and search, never write: the rules live in the services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "title", "kind", "owner", "approver_role", "next_review_on")
+    list_filter = ("kind", "customer_access")
+    search_fields = ("reference", "title")
+    list_select_related = ("owner",)
+
+
+@admin.register(DocumentVersion)
+class DocumentVersionAdmin(ReadOnlyAdmin):
+    list_display = ("document", "number", "status", "author", "approved_by", "approved_at")
+    list_filter = ("status",)
+    search_fields = ("document__reference", "document__title")
+    list_select_related = ("document", "author", "approved_by")
+
+
+@admin.register(Acknowledgement)
+class AcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ("version", "person", "acknowledged_at")
+    list_select_related = ("version__document", "person")
+
+
+@admin.register(Process)
+class ProcessAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "clause", "owner", "is_active")
+    search_fields = ("name", "code")
+    list_select_related = ("owner",)
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "title", "owner", "measure", "target", "period_end", "status")
+    list_filter = ("status", "measure")
+    search_fields = ("reference", "title")
+    list_select_related = ("owner",)
+
+
+@admin.register(ObjectiveMeasurement)
+class ObjectiveMeasurementAdmin(ReadOnlyAdmin):
+    list_display = ("objective", "value", "measured_on", "recorded_by")
+    list_select_related = ("objective", "recorded_by")
+
+
+@admin.register(Clause)
+class ClauseAdmin(ReadOnlyAdmin):
+    list_display = ("number", "title", "status", "assessed_by", "assessed_on")
+    list_filter = ("status",)
+    search_fields = ("number", "title")
+    list_select_related = ("assessed_by",)

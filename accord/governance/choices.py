@@ -1,0 +1,127 @@
+"""Choice sets of governance and the document status rules, as data."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accord.core.choices import Role
+
+
+class DocumentKind(models.TextChoices):
+    SMS_POLICY = "sms_policy", "SMS policy"
+    SMS_SCOPE = "sms_scope", "SMS scope"
+    SM_PLAN = "sm_plan", "Service management plan"
+    CHANGE_POLICY = "change_policy", "Change management policy"
+    SECURITY_POLICY = "security_policy", "Information security policy"
+    CONTINUITY_PLAN = "continuity_plan", "Continuity plan"
+    PROCESS_DEFINITION = "process_definition", "Process definition"
+    PROCEDURE = "procedure", "Procedure"
+    OTHER = "other", "Other"
+
+
+#: Who approves each kind of document. The policy, the scope and the plan are top management's
+#: (ISO/IEC 20000-1, 5.1 and 5.2); the rest the SMS owner approves unless the document names
+#: another role. The three top-management kinds cannot be given another approver.
+APPROVER_ROLE_BY_KIND: dict[str, str] = {
+    DocumentKind.SMS_POLICY: Role.TOP_MANAGEMENT,
+    DocumentKind.SMS_SCOPE: Role.TOP_MANAGEMENT,
+    DocumentKind.SM_PLAN: Role.TOP_MANAGEMENT,
+    DocumentKind.SECURITY_POLICY: Role.TOP_MANAGEMENT,
+    DocumentKind.CHANGE_POLICY: Role.SMS_OWNER,
+    DocumentKind.CONTINUITY_PLAN: Role.SMS_OWNER,
+    DocumentKind.PROCESS_DEFINITION: Role.SMS_OWNER,
+    DocumentKind.PROCEDURE: Role.SMS_OWNER,
+    DocumentKind.OTHER: Role.SMS_OWNER,
+}
+TOP_MANAGEMENT_KINDS = frozenset(
+    {DocumentKind.SMS_POLICY, DocumentKind.SMS_SCOPE, DocumentKind.SM_PLAN}
+)
+#: Kinds that "Generate draft" can fill from live data.
+GENERATED_KINDS = TOP_MANAGEMENT_KINDS
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+V = VersionStatus
+
+#: Which status may follow which. In review -> draft returns a version to its author with the
+#: reviewer's comment. Approving a version supersedes the approved one before it; superseded
+#: and withdrawn are final. Only a draft's text may change.
+VERSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    V.DRAFT: frozenset({V.IN_REVIEW, V.WITHDRAWN}),
+    V.IN_REVIEW: frozenset({V.DRAFT, V.APPROVED, V.WITHDRAWN}),
+    V.APPROVED: frozenset({V.SUPERSEDED, V.WITHDRAWN}),
+    V.SUPERSEDED: frozenset(),
+    V.WITHDRAWN: frozenset(),
+}
+OPEN_VERSION_STATUSES = frozenset({V.DRAFT, V.IN_REVIEW})
+VERSION_STATUS_COLOURS = {
+    "draft": "blue",
+    "in_review": "amber",
+    "approved": "green",
+    "superseded": "grey",
+    "withdrawn": "grey",
+}
+
+
+class CustomerAccess(models.TextChoices):
+    """Which customers may read a document's approved version (e.g. the SMS policy)."""
+
+    NONE = "none", "No customers"
+    ALL = "all", "All customers"
+    SELECTED = "selected", "Chosen customers"
+
+
+class Responsibility(models.TextChoices):
+    """RACI letters."""
+
+    RESPONSIBLE = "R", "Responsible"
+    ACCOUNTABLE = "A", "Accountable"
+    CONSULTED = "C", "Consulted"
+    INFORMED = "I", "Informed"
+
+
+class ObjectiveMeasure(models.TextChoices):
+    """How an objective is judged. All but ``manual`` are computed live from Accord's records
+    over the objective's period; ``manual`` values are recorded by the owner with evidence."""
+
+    MANUAL = "manual", "Recorded by the owner"
+    SLA_ATTAINMENT = "sla_attainment", "SLA attainment (% of targets met)"
+    SLA_BREACHES = "sla_breaches", "Number of SLA breaches"
+    SATISFACTION = "satisfaction", "Mean satisfaction score (1-5)"
+    COMPLAINTS = "complaints", "Number of complaints"
+    MAJOR_INCIDENTS = "major_incidents", "Number of major incidents"
+    REQUESTS_ON_TIME = "requests_on_time", "Requests fulfilled on time (%)"
+
+
+class Direction(models.TextChoices):
+    AT_LEAST = "at_least", "At least"
+    AT_MOST = "at_most", "At most"
+
+
+class ObjectiveStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ACHIEVED = "achieved", "Achieved"
+    MISSED = "missed", "Missed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Conformity(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    CONFORMING = "conforming", "Conforming"
+    PARTIAL = "partial", "Partially conforming"
+    GAP = "gap", "Gap"
+
+
+CONFORMITY_COLOURS = {
+    "not_assessed": "grey",
+    "conforming": "green",
+    "partial": "amber",
+    "gap": "red",
+}
