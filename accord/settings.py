@@ -281,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-sla-clocks": {"task": "accord.agreements.tasks.escalate_clocks", "schedule": 60},
     "send-outbox": {"task": "accord.notifications.tasks.send_outbox", "schedule": 60},
     "escalate-complaints": {"task": "accord.feedback.tasks.escalate_complaints", "schedule": 300},
+    "remind-document-reviews": {
+        "task": "accord.governance.tasks.remind_document_reviews",
+        "schedule": 3600,
+    },
     "remind-approvals": {
         "task": "accord.service_requests.tasks.remind_approvals",
         "schedule": 300,
@@ -295,6 +299,9 @@ CELERY_BEAT_SCHEDULE = {
 # How long a service request's approval may wait before its approvers are reminded (once).
 ACCORD_APPROVAL_REMIND_HOURS = float(os.environ.get("ACCORD_APPROVAL_REMIND_HOURS", 24))
 
+# How many days before a document's review date its owner is reminded (once; again when overdue).
+ACCORD_DOCUMENT_REVIEW_NOTICE_DAYS = int(os.environ.get("ACCORD_DOCUMENT_REVIEW_NOTICE_DAYS", 30))
+
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
@@ -308,6 +315,7 @@ ACCORD_DEMO_MODULES = [
     "accord.incidents.demo",
     "accord.service_requests.demo",
     "accord.feedback.demo",
+    "accord.governance.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------
