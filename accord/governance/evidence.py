@@ -1,0 +1,543 @@
+"""Live evidence for the clause register: what Accord's records show for each clause.
+
+``EVIDENCE`` maps a clause number to a function of ``now`` that counts what the other apps hold
+(approved documents, live services, SLAs, incidents, ...). Evidence is computed when it is
+read, never stored, so the register cannot drift from the records; each function runs a few
+aggregate queries and never loops over rows. Clauses whose records Accord does not hold yet say
+so plainly (``available=False``), so an auditor knows to look at the notes and the documents
+linked to the clause instead.
+
+The counts are the provider's own: the register is read by provider staff and auditors only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db.models import Avg, Count, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accord.agreements.choices import AgreementKind, AgreementStatus, ClockState
+from accord.agreements.models import Agreement, TicketClock
+from accord.core.choices import Role
+from accord.core.models import RoleAssignment
+from accord.feedback.choices import OPEN_STATUSES as COMPLAINT_OPEN
+from accord.feedback.choices import ComplaintStatus
+from accord.feedback.models import Complaint, Survey
+from accord.governance.choices import (
+    DocumentKind,
+    ObjectiveMeasure,
+    ObjectiveStatus,
+    VersionStatus,
+)
+from accord.governance.models import Document, Objective, Process
+from accord.incidents.models import Incident
+from accord.portfolio.choices import ServiceStatus
+from accord.portfolio.models import CatalogueItem, CIRelationship, ConfigurationItem, Service
+from accord.service_requests.choices import ApprovalDecision
+from accord.service_requests.models import Approval, ServiceRequest
+
+#: How far back the operational records are counted (incidents, requests, clocks).
+RECENT = dt.timedelta(days=90)
+#: Configuration items verified within this many days count as verified.
+VERIFIED_WITHIN = dt.timedelta(days=365)
+#: Live services without an active SLA listed by name on the register (the count is exact).
+GAP_NAMES = 10
+
+
+class EvidenceItem(NamedTuple):
+    """One line of evidence: what is counted, the count (or a short text), where to look."""
+
+    label: str
+    value: int | str
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What Accord shows for one clause.
+
+    ``available`` is False while the app that will hold the evidence does not exist yet; then
+    ``summary`` says what will hold it and what to do meanwhile. ``gaps`` are hints of missing
+    evidence (e.g. a live service without an SLA), not a judgement: the assessor decides.
+    """
+
+    available: bool
+    summary: str
+    items: list[EvidenceItem] = field(default_factory=list)
+    gaps: list[EvidenceItem] = field(default_factory=list)
+
+
+EvidenceFunction = Callable[[dt.datetime], Evidence]
+
+
+def link(name: str, *args: object) -> str:
+    """The address of a page, or "" while the page does not exist (yet)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return timezone.localdate(now)
+
+
+def _in_force(kind: str) -> Document | None:
+    """The document of ``kind`` with an approved version in force (the newest if several)."""
+    return (
+        Document.objects.filter(kind=kind, current_version__status=VersionStatus.APPROVED)
+        .select_related("current_version")
+        .order_by("-current_version__approved_at", "-pk")
+        .first()
+    )
+
+
+def _document_item(label: str, document: Document | None) -> EvidenceItem:
+    if document is None:
+        return EvidenceItem(label, "none approved", link("document-list"))
+    version = document.current_version
+    when = f" on {version.approved_at:%Y-%m-%d}" if version and version.approved_at else ""
+    return EvidenceItem(
+        label,
+        f"{document.reference} v{version.number if version else '?'} approved{when}",
+        link("document-detail", document.pk),
+    )
+
+
+def unavailable(text: str) -> EvidenceFunction:
+    """Evidence for a clause whose records arrive with a later app."""
+
+    def evidence(now: dt.datetime) -> Evidence:
+        return Evidence(available=False, summary=text)
+
+    evidence.__doc__ = text
+    return evidence
+
+
+def _then(holds: str) -> str:
+    return f"{holds}; until then record evidence in the notes and linked documents."
+
+
+# --- 4 Context ----------------------------------------------------------------------------------
+
+
+def scope(now: dt.datetime) -> Evidence:
+    """4.3: the approved scope document and the live services it covers."""
+    document = _in_force(DocumentKind.SMS_SCOPE)
+    live = Service.objects.filter(status=ServiceStatus.LIVE).count()
+    summary = (
+        f"Scope {document.reference} approved; {live} live services."
+        if document
+        else f"No approved SMS scope yet; {live} live services."
+    )
+    return Evidence(
+        True,
+        summary,
+        [
+            _document_item("Approved SMS scope", document),
+            EvidenceItem("Live services in the portfolio", live, link("service-list")),
+        ],
+    )
+
+
+def process_register(now: dt.datetime) -> Evidence:
+    """4.4: the processes of the SMS and whether each has an owner."""
+    counts = Process.objects.filter(is_active=True).aggregate(
+        total=Count("pk"), owned=Count("pk", filter=Q(owner__isnull=False))
+    )
+    return Evidence(
+        True,
+        f"{counts['total']} active processes, {counts['owned']} with an owner.",
+        [
+            EvidenceItem("Active processes", counts["total"], link("process-list")),
+            EvidenceItem("Processes with an owner", counts["owned"], link("process-list")),
+        ],
+    )
+
+
+# --- 5 Leadership -------------------------------------------------------------------------------
+
+
+def leadership(now: dt.datetime) -> Evidence:
+    """5.1: what top management approved: documents in force and agreements."""
+    documents = Document.objects.filter(
+        current_version__status=VersionStatus.APPROVED,
+        current_version__approver_role=Role.TOP_MANAGEMENT,
+    ).count()
+    agreements = Agreement.objects.filter(approved_at__isnull=False).count()
+    return Evidence(
+        True,
+        f"{documents} documents in force approved by top management; "
+        f"{agreements} agreements approved.",
+        [
+            EvidenceItem(
+                "Documents in force approved by top management", documents, link("document-list")
+            ),
+            EvidenceItem("Agreements approved", agreements, link("agreement-list")),
+        ],
+    )
+
+
+def policy(now: dt.datetime) -> Evidence:
+    """5.2: the approved SMS policy, who approved it when, and who has read it."""
+    document = _in_force(DocumentKind.SMS_POLICY)
+    if document is None:
+        return Evidence(
+            True,
+            "No approved SMS policy yet.",
+            [_document_item("Approved SMS policy", None)],
+        )
+    version = document.current_version
+    acknowledged = version.acknowledgements.count()
+    approver = version.approver_name or str(version.approved_by or "")
+    return Evidence(
+        True,
+        f"Policy {document.reference} v{version.number} approved by {approver} on "
+        f"{version.approved_at:%Y-%m-%d}; {acknowledged} acknowledgements.",
+        [
+            _document_item("Approved SMS policy", document),
+            EvidenceItem("Approved by", approver or "—"),
+            EvidenceItem(
+                "Acknowledgements of the version in force",
+                acknowledged,
+                link("document-acknowledgements", document.pk),
+            ),
+        ],
+    )
+
+
+def roles(now: dt.datetime) -> Evidence:
+    """5.3: role assignments per role and the processes with a RACI matrix."""
+    per_role = dict(
+        RoleAssignment.objects.values_list("role").annotate(n=Count("pk")).order_by("role")
+    )
+    with_raci = (
+        Process.objects.filter(is_active=True, activities__raci__isnull=False)
+        .values("pk")
+        .distinct()
+        .count()
+    )
+    items = [
+        EvidenceItem(f"Holders of the role {Role(r).label}", per_role[r], link("roles"))
+        for r in Role.values
+        if per_role.get(r)
+    ]
+    items.append(EvidenceItem("Processes with RACI rows", with_raci, link("process-list")))
+    return Evidence(
+        True,
+        f"{sum(per_role.values())} role assignments over {len(per_role)} roles; "
+        f"{with_raci} processes with a RACI matrix.",
+        items,
+    )
+
+
+# --- 6 Planning ---------------------------------------------------------------------------------
+
+
+def objectives(now: dt.datetime) -> Evidence:
+    """6.2: active objectives and how many have progress (live measure or recorded value)."""
+    counts = Objective.objects.filter(status=ObjectiveStatus.ACTIVE).aggregate(
+        active=Count("pk"),
+        live=Count("pk", filter=~Q(measure=ObjectiveMeasure.MANUAL)),
+        recorded=Count("pk", filter=Q(measure=ObjectiveMeasure.MANUAL, measurements__isnull=False)),
+    )
+    return Evidence(
+        True,
+        f"{counts['active']} active objectives; {counts['live']} measured live, "
+        f"{counts['recorded']} with a recorded value.",
+        [
+            EvidenceItem("Active objectives", counts["active"], link("objective-list")),
+            EvidenceItem("Measured live by Accord", counts["live"], link("objective-list")),
+            EvidenceItem("With a value recorded by the owner", counts["recorded"]),
+        ],
+    )
+
+
+def plan(now: dt.datetime) -> Evidence:
+    """6.3: the approved service management plan."""
+    document = _in_force(DocumentKind.SM_PLAN)
+    return Evidence(
+        True,
+        f"Plan {document.reference} approved." if document else "No approved plan yet.",
+        [_document_item("Approved service management plan", document)],
+    )
+
+
+# --- 7 Support ----------------------------------------------------------------------------------
+
+
+def documents(now: dt.datetime) -> Evidence:
+    """7.5: the document register: documents, how many are in force, how many overdue."""
+    counts = Document.objects.aggregate(
+        total=Count("pk"),
+        approved=Count("pk", filter=Q(current_version__status=VersionStatus.APPROVED)),
+        overdue=Count("pk", filter=Q(next_review_on__lt=_today(now))),
+    )
+    return Evidence(
+        True,
+        f"{counts['total']} documents, {counts['approved']} with an approved version, "
+        f"{counts['overdue']} overdue for review.",
+        [
+            EvidenceItem("Documents registered", counts["total"], link("document-list")),
+            EvidenceItem("With an approved version in force", counts["approved"]),
+            EvidenceItem("Overdue for review", counts["overdue"], link("document-list")),
+        ],
+    )
+
+
+# --- 8 Operation --------------------------------------------------------------------------------
+
+
+def operational_control(now: dt.datetime) -> Evidence:
+    """8.1: processes with performance indicators to control them by."""
+    counts = Process.objects.filter(is_active=True).aggregate(
+        total=Count("pk"), with_kpis=Count("pk", filter=~Q(kpis=""))
+    )
+    return Evidence(
+        True,
+        f"{counts['with_kpis']} of {counts['total']} active processes define KPIs.",
+        [EvidenceItem("Processes with KPIs", counts["with_kpis"], link("process-list"))],
+    )
+
+
+def portfolio(now: dt.datetime) -> Evidence:
+    """8.2.1-8.2.4: the services by lifecycle status and the catalogue items offered."""
+    by_status = dict(
+        Service.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
+    )
+    offered = CatalogueItem.objects.filter(
+        is_active=True, service__status=ServiceStatus.LIVE
+    ).count()
+    items = [
+        EvidenceItem(f"{s.label} services", by_status.get(s.value, 0), link("service-list"))
+        for s in ServiceStatus
+    ]
+    items.append(EvidenceItem("Catalogue items offered", offered, link("catalogue-list")))
+    return Evidence(
+        True,
+        f"{by_status.get(ServiceStatus.LIVE, 0)} live, "
+        f"{by_status.get(ServiceStatus.PIPELINE, 0)} in the pipeline, "
+        f"{by_status.get(ServiceStatus.RETIRED, 0)} retired; {offered} catalogue items offered.",
+        items,
+    )
+
+
+def configuration(now: dt.datetime) -> Evidence:
+    """8.2.6: configuration items, their relationships and recent verification."""
+    since = _today(now) - VERIFIED_WITHIN
+    counts = ConfigurationItem.objects.aggregate(
+        total=Count("pk"), verified=Count("pk", filter=Q(last_verified__gte=since))
+    )
+    relationships = CIRelationship.objects.count()
+    return Evidence(
+        True,
+        f"{counts['total']} configuration items, {relationships} relationships, "
+        f"{counts['verified']} verified in the last year.",
+        [
+            EvidenceItem("Configuration items", counts["total"], link("ci-list")),
+            EvidenceItem("Relationships between them", relationships),
+            EvidenceItem("Verified in the last year", counts["verified"], link("ci-list")),
+        ],
+    )
+
+
+def business_relationship(now: dt.datetime) -> Evidence:
+    """8.3.2: satisfaction surveys answered, their mean score, complaints open and closed."""
+    surveys = Survey.objects.filter(answered_at__isnull=False).aggregate(
+        answered=Count("pk"), mean=Avg("score")
+    )
+    complaints = Complaint.objects.aggregate(
+        open=Count("pk", filter=Q(status__in=COMPLAINT_OPEN)),
+        closed=Count("pk", filter=Q(status=ComplaintStatus.CLOSED)),
+    )
+    mean = f"{surveys['mean']:.2f}" if surveys["mean"] is not None else "—"
+    return Evidence(
+        True,
+        f"{surveys['answered']} surveys answered (mean score {mean}); "
+        f"{complaints['open']} complaints open, {complaints['closed']} closed.",
+        [
+            EvidenceItem("Surveys answered", surveys["answered"], link("feedback-results")),
+            EvidenceItem("Mean satisfaction score (1-5)", mean, link("feedback-results")),
+            EvidenceItem("Complaints open", complaints["open"], link("complaint-list")),
+            EvidenceItem("Complaints closed", complaints["closed"], link("complaint-list")),
+        ],
+    )
+
+
+def _active(kind: str) -> Q:
+    return Q(kind=kind, status=AgreementStatus.ACTIVE)
+
+
+def service_levels(now: dt.datetime) -> Evidence:
+    """8.3.3: active SLAs and the live services they cover; live services without one are
+    listed as gap hints."""
+    slas = Agreement.objects.filter(_active(AgreementKind.SLA))
+    covered = slas.filter(services__isnull=False).values("services")
+    live = Service.objects.filter(status=ServiceStatus.LIVE)
+    counts = live.aggregate(total=Count("pk"), covered=Count("pk", filter=Q(pk__in=covered)))
+    uncovered = live.exclude(pk__in=covered).order_by("code")
+    names = list(uncovered.values_list("pk", "code", "name")[:GAP_NAMES])
+    missing = counts["total"] - counts["covered"]
+    active = slas.count()
+    gaps = [
+        EvidenceItem(f"{code} {name}", "live without an active SLA", link("service-detail", pk))
+        for pk, code, name in names
+    ]
+    if missing > len(gaps):
+        gaps.append(EvidenceItem("More live services without an active SLA", missing - len(gaps)))
+    return Evidence(
+        True,
+        f"{active} active SLAs cover {counts['covered']} of {counts['total']} live "
+        f"services; {missing} without one.",
+        [
+            EvidenceItem("Active SLAs", active, link("agreement-list")),
+            EvidenceItem("Live services covered by an active SLA", counts["covered"]),
+            EvidenceItem("Live services without an active SLA", missing, link("service-list")),
+        ],
+        gaps,
+    )
+
+
+def suppliers(now: dt.datetime) -> Evidence:
+    """8.3.4: the operational level agreements and underpinning contracts in force."""
+    counts = Agreement.objects.aggregate(
+        olas=Count("pk", filter=_active(AgreementKind.OLA)),
+        ucs=Count("pk", filter=_active(AgreementKind.UC)),
+    )
+    return Evidence(
+        True,
+        f"{counts['olas']} active OLAs, {counts['ucs']} active underpinning contracts.",
+        [
+            EvidenceItem("Active OLAs", counts["olas"], link("agreement-list")),
+            EvidenceItem("Active underpinning contracts", counts["ucs"], link("agreement-list")),
+        ],
+    )
+
+
+def incidents(now: dt.datetime) -> Evidence:
+    """8.6.1: incidents of the last 90 days, the major ones and their reviews."""
+    counts = Incident.objects.filter(opened_at__gte=now - RECENT).aggregate(
+        total=Count("pk"),
+        major=Count("pk", filter=Q(is_major=True)),
+        reviewed=Count("pk", filter=Q(is_major=True, review__isnull=False)),
+    )
+    return Evidence(
+        True,
+        f"{counts['total']} incidents in the last 90 days; {counts['major']} major, "
+        f"{counts['reviewed']} of them reviewed.",
+        [
+            EvidenceItem("Incidents opened (90 days)", counts["total"], link("incident-list")),
+            EvidenceItem("Major incidents", counts["major"], link("incident-list")),
+            EvidenceItem("Major incidents with a post-incident review", counts["reviewed"]),
+        ],
+        [EvidenceItem("Major incidents without a review", counts["major"] - counts["reviewed"])]
+        if counts["major"] > counts["reviewed"]
+        else [],
+    )
+
+
+def requests(now: dt.datetime) -> Evidence:
+    """8.6.2: service requests of the last 90 days and the approvals decided on them."""
+    since = now - RECENT
+    opened = ServiceRequest.objects.filter(opened_at__gte=since).count()
+    decisions = Approval.objects.filter(requested_at__gte=since).aggregate(
+        approved=Count("pk", filter=Q(decision=ApprovalDecision.APPROVED)),
+        rejected=Count("pk", filter=Q(decision=ApprovalDecision.REJECTED)),
+        pending=Count("pk", filter=Q(decision=ApprovalDecision.PENDING)),
+    )
+    return Evidence(
+        True,
+        f"{opened} service requests in the last 90 days; approvals: {decisions['approved']} "
+        f"given, {decisions['rejected']} refused, {decisions['pending']} pending.",
+        [
+            EvidenceItem("Service requests opened (90 days)", opened, link("request-list")),
+            EvidenceItem("Approvals given", decisions["approved"], link("approval-queue")),
+            EvidenceItem("Approvals refused", decisions["rejected"]),
+            EvidenceItem("Approvals pending", decisions["pending"], link("approval-queue")),
+        ],
+    )
+
+
+# --- 9 Performance evaluation -------------------------------------------------------------------
+
+
+def measurement(now: dt.datetime) -> Evidence:
+    """9.1: SLA clocks measured over the last 90 days: met, breached, still running."""
+    counts = TicketClock.objects.filter(started_at__gte=now - RECENT).aggregate(
+        total=Count("pk"),
+        met=Count("pk", filter=Q(state=ClockState.MET)),
+        breached=Count("pk", filter=Q(breached=True)),
+        running=Count("pk", filter=Q(state__in=[ClockState.RUNNING, ClockState.PAUSED])),
+    )
+    return Evidence(
+        True,
+        f"{counts['total']} SLA clocks started in the last 90 days: {counts['met']} met, "
+        f"{counts['breached']} breached, {counts['running']} running.",
+        [
+            EvidenceItem("SLA clocks started (90 days)", counts["total"]),
+            EvidenceItem("Met", counts["met"]),
+            EvidenceItem("Breached", counts["breached"]),
+            EvidenceItem("Running or paused", counts["running"]),
+        ],
+    )
+
+
+#: Clause number -> what shows its evidence. A clause missing here shows the evidence of its
+#: sub-clauses (or of the clause it belongs to) and its assessment only.
+EVIDENCE: dict[str, EvidenceFunction] = {
+    "4.1": unavailable(_then("Issues of context arrive with the context register")),
+    "4.2": unavailable(_then("Interested parties arrive with the stakeholder register")),
+    "4.3": scope,
+    "4.4": process_register,
+    "5.1": leadership,
+    "5.2": policy,
+    "5.3": roles,
+    "6.1": unavailable(_then("Risks and opportunities arrive with the risk register")),
+    "6.2": objectives,
+    "6.3": plan,
+    "7.1": unavailable(_then("Resources arrive with resource and skills records")),
+    "7.2": unavailable(_then("Competence records arrive with skills per person")),
+    "7.3": unavailable(_then("Awareness records arrive with skills per person")),
+    "7.4": unavailable(_then("A communication log arrives with the communication plan")),
+    "7.5": documents,
+    "7.6": unavailable(_then("Knowledge articles arrive with the knowledge base")),
+    "8.1": operational_control,
+    "8.2.1": portfolio,
+    "8.2.2": portfolio,
+    "8.2.3": portfolio,
+    "8.2.4": portfolio,
+    "8.2.5": unavailable(_then("Asset and licence records arrive with asset management")),
+    "8.2.6": configuration,
+    "8.3.2": business_relationship,
+    "8.3.3": service_levels,
+    "8.3.4": suppliers,
+    "8.4.1": unavailable(_then("Budgets and costs per service arrive with budgeting")),
+    "8.4.2": unavailable(_then("Demand figures arrive with demand management")),
+    "8.4.3": unavailable(_then("Capacity metrics and plans arrive with capacity management")),
+    "8.5.1": unavailable(_then("Change records arrive with change management")),
+    "8.5.2": unavailable(_then("Transition plans arrive with change management")),
+    "8.5.3": unavailable(_then("Release records arrive with release management")),
+    "8.6.1": incidents,
+    "8.6.2": requests,
+    "8.6.3": unavailable(_then("Problem records arrive with problem management")),
+    "8.7.1": unavailable(_then("Outages and availability arrive with availability management")),
+    "8.7.2": unavailable(_then("Continuity plans and tests arrive with continuity management")),
+    "8.7.3": unavailable(_then("Security incidents arrive with security management")),
+    "9.1": measurement,
+    "9.2": unavailable(_then("Audit plans and findings arrive with internal audits")),
+    "9.3": unavailable(_then("Review minutes and actions arrive with management reviews")),
+    "9.4": unavailable(_then("Service reports arrive with the report builder")),
+    "10.1": unavailable(_then("Nonconformities arrive with corrective actions")),
+    "10.2": unavailable(_then("Improvements arrive with the improvement register")),
+}
+
+
+def evidence_for(number: str, now: dt.datetime) -> Evidence | None:
+    """The evidence of one clause (None when it has no entry of its own)."""
+    function = EVIDENCE.get(number)
+    return function(now) if function is not None else None
