@@ -78,8 +78,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         _OVERSIGHT | {"feedback.view", "documents.manage", "governance.manage"}
     ),
     Role.SMS_OWNER: frozenset(
-        _OVERSIGHT
-        | {"audit.verify", "documents.manage", "governance.manage", "clauses.assess"}
+        _OVERSIGHT | {"audit.verify", "documents.manage", "governance.manage", "clauses.assess"}
     ),
     Role.SERVICE_OWNER: frozenset(
         _STAFF | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view"}
@@ -114,8 +113,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
     Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work"}),
     Role.CUSTOMER_USER: frozenset(
-        _BASE
-        | {"incidents.raise", "requests.raise", "complaints.raise", "documents.read_shared"}
+        _BASE | {"incidents.raise", "requests.raise", "complaints.raise", "documents.read_shared"}
     ),
     Role.CUSTOMER_MANAGER: frozenset(
         _BASE

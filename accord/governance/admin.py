@@ -17,6 +17,8 @@ from accord.governance.models import (
     Objective,
     ObjectiveMeasurement,
     Process,
+    ProcessActivity,
+    RaciAssignment,
 )
 
 
@@ -60,6 +62,20 @@ class ProcessAdmin(ReadOnlyAdmin):
     list_display = ("name", "code", "clause", "owner", "is_active")
     search_fields = ("name", "code")
     list_select_related = ("owner",)
+
+
+@admin.register(ProcessActivity)
+class ProcessActivityAdmin(ReadOnlyAdmin):
+    list_display = ("process", "name", "position")
+    search_fields = ("name", "process__name")
+    list_select_related = ("process",)
+
+
+@admin.register(RaciAssignment)
+class RaciAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ("activity", "role", "responsibility")
+    list_filter = ("role", "responsibility")
+    list_select_related = ("activity__process",)
 
 
 @admin.register(Objective)

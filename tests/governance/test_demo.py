@@ -1,0 +1,33 @@
+"""The demo's governance: a register someone can explore right after `make run`."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accord.governance.choices import Conformity, DocumentKind, ObjectiveStatus, VersionStatus
+from accord.governance.models import Acknowledgement, Clause, Document, Objective, Process
+from accord.notifications.models import Notification, OutboundMail
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_governance_is_approved_by_top_management_and_partly_assessed():
+    call_command("demo", stdout=io.StringIO())
+    assert Process.objects.count() >= 20
+    assert Objective.objects.filter(status=ObjectiveStatus.ACTIVE).count() == 4
+    for kind in (DocumentKind.SMS_POLICY, DocumentKind.SMS_SCOPE):
+        document = Document.objects.get(kind=kind)
+        assert document.current_version.approved_by.username == "top"
+        assert "ERP" in document.current_version.body  # generated from the demo's services
+    plan = Document.objects.get(kind=DocumentKind.SM_PLAN)
+    assert plan.versions.get().status == VersionStatus.IN_REVIEW
+    policy = Document.objects.get(kind=DocumentKind.SMS_POLICY)
+    assert Acknowledgement.objects.filter(version=policy.current_version).count() == 3
+    assert Clause.objects.get(number="4.3").status == Conformity.CONFORMING
+    assert Clause.objects.get(number="8.6.3").status == Conformity.GAP
+    assert not Notification.objects.exists() and not OutboundMail.objects.exists()
+    call_command("demo", "--if-empty", stdout=io.StringIO())
+    assert Document.objects.filter(kind=DocumentKind.SMS_POLICY).count() == 1
