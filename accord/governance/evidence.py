@@ -513,6 +513,7 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.2.4": portfolio,
     "8.2.5": unavailable(_then("Asset and licence records arrive with asset management")),
     "8.2.6": configuration,
+    "8.3.1": service_levels,
     "8.3.2": business_relationship,
     "8.3.3": service_levels,
     "8.3.4": suppliers,
