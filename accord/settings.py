@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "accord.portal",
     "accord.notifications",
     "accord.governance",
+    "accord.problems",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Requests", "request-list")
         # Anyone taking part in requests may be named an approver; the queue is theirs.
         _add(items, "Approvals", "approval-queue")
+    if staff and has_capability(user, "problems.view"):
+        _add(items, "Problems", "problem-list")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

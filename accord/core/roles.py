@@ -63,13 +63,25 @@ CAPABILITIES: dict[str, Capability] = {
         Capability(
             "documents.read_shared", "Read the documents the provider shares with customers"
         ),
+        Capability("problems.view", "Read problems, known errors and problem proposals"),
+        Capability(
+            "problems.raise", "Raise problems, link incidents to them and apply known errors"
+        ),
+        Capability(
+            "problems.manage",
+            "Own problems: investigate, record root causes and known errors, decide proposals",
+        ),
+        Capability(
+            "known_errors.read_published",
+            "Read the workarounds the provider publishes for their organisation's services",
+        ),
     ]
 }
 
 # Everyone signed in may see their own directory scope and their own audit events.
 _BASE = {"directory.view"}
 # Every member of the provider's staff reads the governance records (documents may narrow it).
-_STAFF = _BASE | {"governance.view"}
+_STAFF = _BASE | {"governance.view", "problems.view"}
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
 
@@ -104,14 +116,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "incidents.configure",
             "requests.work",
             "requests.manage",
+            "problems.raise",
         }
     ),
-    Role.PROBLEM_MANAGER: frozenset(_MANAGER | {"incidents.work"}),
-    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work"}),
+    Role.PROBLEM_MANAGER: frozenset(
+        _MANAGER | {"incidents.work", "problems.raise", "problems.manage"}
+    ),
+    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work", "problems.raise"}),
     Role.CHANGE_AUTHORITY: frozenset(_STAFF),
     Role.CAPACITY_MANAGER: frozenset(_STAFF),
     Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
-    Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work"}),
+    Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work", "problems.raise"}),
     Role.CUSTOMER_USER: frozenset(
         _BASE | {"incidents.raise", "requests.raise", "complaints.raise", "documents.read_shared"}
     ),
@@ -123,6 +138,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "requests.raise",
             "complaints.raise",
             "documents.read_shared",
+            "known_errors.read_published",
         }
     ),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".

@@ -1,0 +1,9 @@
+"""REST API of proposals."""
+
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+
+def register(router: DefaultRouter) -> None:
+    """Add this module's endpoints to the problems router."""
