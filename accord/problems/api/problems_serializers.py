@@ -1,0 +1,207 @@
+"""Serializers of the problems API. They parse and present; the services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accord.core.api.base import ScopedPrimaryKeyRelatedField
+from accord.core.models import Organisation, Team
+from accord.core.selectors import people_visible_to
+from accord.incidents.choices import Level
+from accord.incidents.selectors import categories_visible_to, incidents_visible_to
+from accord.portfolio.selectors.ci import cis_visible_to
+from accord.portfolio.selectors.service import services_visible_to
+from accord.problems.choices import (
+    AnalysisMethod,
+    CauseCategory,
+    ProblemResolution,
+    ProblemStatus,
+)
+from accord.problems.models import Problem, ProblemIncident
+from accord.problems.services.problems import allowed_transitions
+
+
+def _enum(choices: list[tuple[Any, str]], description: str) -> Any:
+    return extend_schema_field(
+        {"type": "string", "enum": [v for v, _ in choices], "description": description}
+    )
+
+
+@_enum(
+    ProblemStatus.choices,
+    "new, under_investigation, known_error, awaiting_change, resolved or closed; send it in a "
+    "PATCH to move the problem (see allowed_transitions).",
+)
+class ProblemStatusField(serializers.ChoiceField):
+    """The status, described inline (other records have a "status" too)."""
+
+
+@_enum([*CauseCategory.choices, ("", "")], "What kind of cause the analysis found.")
+class CauseCategoryField(serializers.ChoiceField):
+    """The cause category, described inline."""
+
+
+@_enum([*AnalysisMethod.choices, ("", "")], "five_whys or cause_tree (follows `analysis`).")
+class AnalysisMethodField(serializers.ChoiceField):
+    """The analysis method, described inline."""
+
+
+@_enum([*ProblemResolution.choices, ("", "")], "How the problem ended; closing needs one.")
+class ProblemResolutionField(serializers.ChoiceField):
+    """The resolution, described inline."""
+
+
+def _providers_teams(person: Any):
+    return Team.objects.filter(organisation__kind="provider")
+
+
+def _organisations(person: Any):
+    return Organisation.objects.exclude(kind="supplier")
+
+
+def _people(person: Any):
+    return people_visible_to(person)
+
+
+class ProblemSerializer(serializers.ModelSerializer[Problem]):
+    status = ProblemStatusField(choices=ProblemStatus.choices, required=False)
+    service = ScopedPrimaryKeyRelatedField(services_visible_to, allow_null=True, required=False)
+    configuration_items = ScopedPrimaryKeyRelatedField(cis_visible_to, many=True, required=False)
+    organisations = ScopedPrimaryKeyRelatedField(
+        _organisations, many=True, required=False, help_text="Ids of the customers affected."
+    )
+    category = ScopedPrimaryKeyRelatedField(categories_visible_to, allow_null=True, required=False)
+    problem_manager = ScopedPrimaryKeyRelatedField(
+        _people, allow_null=True, required=False, help_text="A person holding problems.manage."
+    )
+    team = ScopedPrimaryKeyRelatedField(_providers_teams, allow_null=True, required=False)
+    assignee = ScopedPrimaryKeyRelatedField(
+        _people, allow_null=True, required=False, help_text="Active provider staff."
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    cause_category = CauseCategoryField(
+        choices=CauseCategory.choices, required=False, allow_blank=True
+    )
+    analysis_method = AnalysisMethodField(
+        choices=AnalysisMethod.choices, required=False, allow_blank=True
+    )
+    resolution = ProblemResolutionField(
+        choices=ProblemResolution.choices, required=False, allow_blank=True
+    )
+    analysis = serializers.JSONField(
+        required=False,
+        help_text='{} or {"method": "five_whys", "whys": [{"question", "answer"}]} (at most 10) '
+        'or {"method": "cause_tree", "tree": {"cause", "children": [...]}} (6 levels, 50 '
+        "causes).",
+    )
+    incidents = ScopedPrimaryKeyRelatedField(
+        incidents_visible_to,
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="On create: ids of incidents to link at once.",
+    )
+    incident_count = serializers.IntegerField(read_only=True, default=0)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "reference",
+            "version",
+            "title",
+            "description",
+            "status",
+            "service",
+            "configuration_items",
+            "organisations",
+            "category",
+            "impact",
+            "urgency",
+            "priority",
+            "problem_manager",
+            "team",
+            "assignee",
+            "root_cause",
+            "cause_category",
+            "analysis_method",
+            "analysis",
+            "workaround",
+            "workaround_published",
+            "permanent_fix",
+            "resolution",
+            "resolution_notes",
+            "change_reference",
+            "opened_at",
+            "investigation_started_at",
+            "known_error_at",
+            "awaiting_change_at",
+            "resolved_at",
+            "closed_at",
+            "reopen_count",
+            "incident_count",
+            "incidents",
+            "allowed_transitions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "version",
+            "priority",
+            "opened_at",
+            "investigation_started_at",
+            "known_error_at",
+            "awaiting_change_at",
+            "resolved_at",
+            "closed_at",
+            "reopen_count",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"title": {"required": True}}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, obj: Problem) -> list[str]:
+        request = self.context.get("request")
+        return allowed_transitions(getattr(request, "user", None), obj)
+
+
+class LinkedIncidentSerializer(serializers.ModelSerializer[ProblemIncident]):
+    incident = serializers.IntegerField(source="incident_id", read_only=True)
+    reference = serializers.CharField(source="incident.reference", read_only=True)
+    title = serializers.CharField(source="incident.title", read_only=True)
+    incident_status = serializers.CharField(source="incident.status", read_only=True)
+    priority = serializers.CharField(source="incident.priority", read_only=True)
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
+    linked_by = serializers.IntegerField(source="linked_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProblemIncident
+        fields = [
+            "incident",
+            "reference",
+            "title",
+            "incident_status",
+            "priority",
+            "organisation",
+            "source",
+            "linked_by",
+            "linked_at",
+            "workaround_applied_at",
+        ]
+        read_only_fields = fields
+
+
+class LinkIncidentsSerializer(serializers.Serializer[Any]):
+    incidents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=200,
+        help_text="Ids of the incidents to link.",
+    )
