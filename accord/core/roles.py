@@ -128,7 +128,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
     Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work", "problems.raise"}),
     Role.CUSTOMER_USER: frozenset(
-        _BASE | {"incidents.raise", "requests.raise", "complaints.raise", "documents.read_shared"}
+        _BASE
+        | {
+            "incidents.raise",
+            "requests.raise",
+            "complaints.raise",
+            "documents.read_shared",
+            "known_errors.read_published",
+        }
     ),
     Role.CUSTOMER_MANAGER: frozenset(
         _BASE

@@ -41,6 +41,7 @@ from accord.incidents.forms import (
 from accord.incidents.models import Incident, PostIncidentReview
 from accord.incidents.views.sla import clock_views, most_urgent
 from accord.incidents.views.timeline import timeline_items
+from accord.problems.selectors.known_errors import suggestions_for_viewer
 
 S = IncidentStatus
 STAFF, CUSTOMER = "staff", "customer"
@@ -177,6 +178,7 @@ def incident_context(
         "notice": notice,
         "children": children,
         "parent": parent,
+        "known_error_suggestions": suggestions_for_viewer(user, incident),
         "review": review,
         "major": {
             "status_label": MajorStatus(incident.major_status).label,
