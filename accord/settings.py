@@ -290,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accord.service_requests.tasks.remind_approvals",
         "schedule": 300,
     },
+    "detect-problems": {"task": "accord.problems.tasks.detect_problems", "schedule": 15 * 60},
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
     "resume-retarget-runs": {
         "task": "accord.agreements.tasks.resume_retarget_runs",
@@ -302,6 +303,11 @@ ACCORD_APPROVAL_REMIND_HOURS = float(os.environ.get("ACCORD_APPROVAL_REMIND_HOUR
 
 # How many days before a document's review date its owner is reminded (once; again when overdue).
 ACCORD_DOCUMENT_REVIEW_NOTICE_DAYS = int(os.environ.get("ACCORD_DOCUMENT_REVIEW_NOTICE_DAYS", 30))
+
+# Proactive problem detection: a problem is proposed when at least this many incidents within
+# this many days share a service and CI, a category, or a normalised title.
+ACCORD_PROBLEM_CLUSTER_MIN = int(os.environ.get("ACCORD_PROBLEM_CLUSTER_MIN", 3))
+ACCORD_PROBLEM_CLUSTER_WINDOW_DAYS = int(os.environ.get("ACCORD_PROBLEM_CLUSTER_WINDOW_DAYS", 14))
 
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
@@ -317,6 +323,7 @@ ACCORD_DEMO_MODULES = [
     "accord.service_requests.demo",
     "accord.feedback.demo",
     "accord.governance.demo",
+    "accord.problems.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------
