@@ -54,6 +54,7 @@ PEOPLE = [
         (Role.SERVICE_OWNER, Role.SERVICE_LEVEL_MANAGER),
         "Service owner",
     ),
+    DemoPerson("problem", "Pat", "Problem", "ACME", (Role.PROBLEM_MANAGER,), "Problem manager"),
     DemoPerson("top", "Tina", "Top", "ACME", (Role.TOP_MANAGEMENT,), "Managing director"),
     DemoPerson("sms", "Sofia", "Sms", "ACME", (Role.SMS_OWNER,), "SMS owner"),
     DemoPerson("auditor", "Audrey", "Auditor", "ACME", (Role.AUDITOR,), "Internal auditor"),

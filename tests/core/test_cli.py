@@ -187,7 +187,7 @@ def test_demo_is_idempotent():
     call_command("demo", stdout=out)
     first = counts()
     assert first["organisations"] == 5
-    assert first["people"] == 10 + 9  # one per main role, three callers per customer
+    assert first["people"] == 11 + 9  # one per main role, three callers per customer
     assert first["teams"] == 2
     portfolio = (Service.objects.count(), Agreement.objects.filter(status="active").count())
     assert portfolio == (4, 6)  # three customer SLAs, two OLAs, one UC, all active
@@ -213,7 +213,7 @@ def test_demo_if_empty_loads_into_an_empty_database_and_skips_otherwise():
 
     Organisation.objects.all().delete()
     call_command("demo", "--if-empty", stdout=io.StringIO())
-    assert counts()["people"] == 19
+    assert counts()["people"] == 20
 
 
 def test_audit_verify_succeeds_on_a_clean_chain(capsys):
