@@ -695,6 +695,8 @@ def problem_transition(
     """
     now = now or timezone.now()
     data = dict(data or {})
+    # Judge the move on the stored row, locked: two moves at once never both pass the rules.
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
     possible = PROBLEM_TRANSITIONS.get(problem.status, frozenset())
     if to not in S.values or to not in possible:
         nexts = [S(s).label.lower() for s in S.values if s in possible]
