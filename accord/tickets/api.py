@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -31,7 +30,7 @@ from rest_framework.response import Response
 from accord.agreements import clocks
 from accord.agreements.choices import AgreementKind, ClockState, Metric
 from accord.agreements.models import TicketClock
-from accord.core.api.errors import django_validation_errors
+from accord.core.api.base import StatusMoveViewSetMixin
 from accord.core.choices import Priority
 from accord.core.permissions import sees_all_organisations
 from accord.tickets.models import Attachment, Comment
@@ -415,7 +414,7 @@ class TicketClocksMixin:
         data["sla_breached"] = any(c.breached for c in sla)
 
 
-class TicketViewSetMixin:
+class TicketViewSetMixin(StatusMoveViewSetMixin):
     """What every ticket kind's viewset shares. Put it before the viewset's base.
 
     One instant per request, so every clock in a response is read at the same time; the clocks
@@ -452,23 +451,6 @@ class TicketViewSetMixin:
         return viewset.get_paginated_response(
             viewset.get_serializer(rows, many=True, context=context).data
         )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().partial_update(request, *args, **kwargs)  # type: ignore[misc]
-        except DjangoValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                raise
-            current = self.get_object()  # type: ignore[attr-defined]
-            return Response(
-                {
-                    "message": "The request was not valid.",
-                    "code": "invalid",
-                    "errors": django_validation_errors(exc),
-                    "allowed_transitions": type(self).allowed_transitions(request.user, current),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
 
     def detail_response(self, ticket: Any, code: int = status.HTTP_200_OK) -> Response:
         """The ticket as read now through the list's query, with its version as the ETag."""

@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accord.core.api.errors import django_validation_errors
 from accord.core.permissions import require
 from accord.core.records import StaleVersion
 
@@ -129,3 +131,29 @@ class VersionedModelViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
+
+
+class StatusMoveViewSetMixin:
+    """For a record whose status moves by PATCH (``{"status": ...}``): a refused move answers
+    400 with the statuses the caller may move it to, as ``allowed_transitions`` beside the
+    field errors, so a client learns what it can do instead. Put it before the viewset base and
+    set ``allowed_transitions`` to the service's ``(person, record) -> list[str]``."""
+
+    allowed_transitions: Callable[[Any, Any], list[str]]
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().partial_update(request, *args, **kwargs)  # type: ignore[misc]
+        except DjangoValidationError as exc:
+            if "status" not in getattr(exc, "error_dict", {}):
+                raise
+            current = self.get_object()  # type: ignore[attr-defined]
+            return Response(
+                {
+                    "message": "The request was not valid.",
+                    "code": "invalid",
+                    "errors": django_validation_errors(exc),
+                    "allowed_transitions": type(self).allowed_transitions(request.user, current),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )

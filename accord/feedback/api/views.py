@@ -23,13 +23,16 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accord.core.api.base import ScopedViewSetMixin, VersionedModelViewSet
-from accord.core.api.errors import django_validation_errors
+from accord.core.api.base import (
+    ScopedViewSetMixin,
+    StatusMoveViewSetMixin,
+    VersionedModelViewSet,
+)
 from accord.feedback import selectors, services
 from accord.feedback.api.serializers import (
     ComplaintSerializer,
@@ -39,7 +42,6 @@ from accord.feedback.api.serializers import (
     SurveySerializer,
 )
 from accord.feedback.filters import ComplaintFilterSet, SurveyFilterSet
-from accord.feedback.models import Complaint
 from accord.feedback.views import DEFAULT_PERIOD_DAYS
 
 IF_MATCH = OpenApiParameter(
@@ -173,13 +175,14 @@ class SurveyViewSet(
         responses={200: ComplaintSerializer, 400: INVALID, 404: NOT_FOUND, 412: INVALID},
     ),
 )
-class ComplaintViewSet(VersionedModelViewSet):
+class ComplaintViewSet(StatusMoveViewSetMixin, VersionedModelViewSet):
     """Complaints of customers (ISO/IEC 20000-1, 8.3.2). There is no DELETE: a complaint is
     closed or withdrawn, never removed."""
 
     selector = staticmethod(selectors.complaints_visible_to)
     serializer_class = ComplaintSerializer
     filterset_class = ComplaintFilterSet
+    allowed_transitions = staticmethod(services.allowed_transitions)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def check_write(self, instance: Any | None) -> None:
@@ -207,20 +210,3 @@ class ComplaintViewSet(VersionedModelViewSet):
         return services.complaint_update(
             actor=self.request.user, complaint=instance, data=data, expected_version=expected
         )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().partial_update(request, *args, **kwargs)
-        except DjangoValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                raise
-            complaint: Complaint = self.get_object()
-            return Response(
-                {
-                    "message": "The request was not valid.",
-                    "code": "invalid",
-                    "errors": django_validation_errors(exc),
-                    "allowed_transitions": services.allowed_transitions(request.user, complaint),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )

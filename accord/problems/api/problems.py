@@ -27,8 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from accord.core.api.base import VersionedModelViewSet
-from accord.core.api.errors import django_validation_errors
+from accord.core.api.base import StatusMoveViewSetMixin, VersionedModelViewSet
 from accord.problems.api.problems_serializers import (
     LinkedIncidentSerializer,
     LinkIncidentsSerializer,
@@ -117,13 +116,14 @@ DENIED_RESPONSE = OpenApiResponse(description="Not part of your role; nothing ch
         },
     ),
 )
-class ProblemViewSet(VersionedModelViewSet):
+class ProblemViewSet(StatusMoveViewSetMixin, VersionedModelViewSet):
     """Problems: the causes of incidents, their analysis, workaround and fix. There is no
     DELETE: a problem is closed with a resolution, never removed."""
 
     selector = staticmethod(problems_visible_to)
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
+    allowed_transitions = staticmethod(services.allowed_transitions)
     filter_backends = [DjangoFilterBackend, ProblemOrdering]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -164,23 +164,6 @@ class ProblemViewSet(VersionedModelViewSet):
         return services.problem_update(
             actor=self.request.user, problem=instance, data=data, expected_version=expected
         )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().partial_update(request, *args, **kwargs)
-        except DjangoValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                raise
-            current = self.get_object()
-            return Response(
-                {
-                    "message": "The request was not valid.",
-                    "code": "invalid",
-                    "errors": django_validation_errors(exc),
-                    "allowed_transitions": services.allowed_transitions(request.user, current),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
 
     @extend_schema(
         methods=["get"],
