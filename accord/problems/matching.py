@@ -87,31 +87,34 @@ def jaccard(left: Iterable[str], right: Iterable[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def similarity(left: str, right: str) -> float:
+def similarity(left: str, right: str, ignore: frozenset[str] = frozenset()) -> float:
     """How alike two texts are, from 0.0 (no meaningful word in common) to 1.0 (the same
-    meaningful words)."""
-    return jaccard(tokens(left), tokens(right))
+    meaningful words). Words in ``ignore`` (as :func:`tokens` gives them) do not count."""
+    return jaccard(tokens(left) - ignore, tokens(right) - ignore)
 
 
-def coverage(query: str, document: str) -> float:
+def coverage(query: str, document: str, ignore: frozenset[str] = frozenset()) -> float:
     """The share of the meaningful words of ``query`` that ``document`` also uses (not
     symmetric: a short incident text is well covered by a long known-error text that names
     all its words, where the Jaccard index would be diluted by the longer text)."""
-    q = tokens(query)
+    q = tokens(query) - ignore
     if not q:
         return 0.0
     return len(q & tokens(document)) / len(q)
 
 
-def relevance(query: str, document: str) -> float:
+def relevance(query: str, document: str, ignore: frozenset[str] = frozenset()) -> float:
     """The text part of a suggestion's score: the mean of :func:`similarity` and
-    :func:`coverage`, from 0.0 to 1.0."""
-    return (similarity(query, document) + coverage(query, document)) / 2
+    :func:`coverage`, from 0.0 to 1.0. ``ignore`` holds words that are no evidence, such as
+    the name of the service both texts are about (their being on it is scored apart)."""
+    return (similarity(query, document, ignore) + coverage(query, document, ignore)) / 2
 
 
-def shared_words(left: str, right: str, limit: int = 5) -> list[str]:
+def shared_words(
+    left: str, right: str, limit: int = 5, ignore: frozenset[str] = frozenset()
+) -> list[str]:
     """The meaningful words two texts share, as written in ``left``, in order of first use,
     at most ``limit`` of them: the reason shown beside a suggestion."""
     words = display_words(left)
-    common = tokens(right)
+    common = tokens(right) - ignore
     return [word for key, word in words.items() if key in common][:limit]

@@ -46,7 +46,7 @@ def test_agent_applies_a_suggested_workaround(login, page):
     panel = page.get_by_test_id("known-errors")
     expect(panel).to_contain_text(problem.reference)
     expect(panel).to_contain_text("same CI")
-    expect(panel).to_contain_text("similar words: printer, queue")
+    expect(panel).to_contain_text("similar words: queue, stuck")
     panel.get_by_role("radio", name="reply to the caller").check()
     with page.expect_navigation():
         panel.get_by_role("button", name="Apply workaround").click()

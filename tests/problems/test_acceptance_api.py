@@ -75,3 +75,16 @@ def test_cluster_to_known_error_to_suggestion_through_the_api(api_as):
     assert [s["id"] for s in suggestions] == [problem_id]
     known = desk.get("/api/v1/known-errors/", {"q": "TCP mode"}).json()["results"]
     assert [k["id"] for k in known] == [problem_id]
+
+
+def test_the_incident_page_names_the_problems_it_is_linked_to(client):
+    from accord.problems.services.problems import problem_create
+
+    incident = make_incident(title="VPN drops", service=ServiceFactory())
+    desk = agent()
+    problem = problem_create(actor=desk, title="VPN sessions drop", incidents=[incident])
+    client.force_login(desk)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'data-testid="linked-problems"' in page and problem.reference in page
+    client.force_login(incident.caller)  # customers see no problem records
+    assert problem.reference not in client.get(f"/incidents/{incident.pk}/").content.decode()

@@ -96,7 +96,10 @@ class TestApplyAndSuggestions:
     def test_agent_gets_suggestions_and_applies_one(self):
         s = scene()
         incident = incident_for(
-            s, "Printer queue stuck", service=s.print_service, configuration_item=s.print_server
+            s,
+            "Printer queue stuck and the driver crashes",
+            service=s.print_service,
+            configuration_item=s.print_server,
         )
         client = api_client_for(s.agent)
         url = f"/api/v1/incidents/{incident.pk}/known-error-suggestions/"

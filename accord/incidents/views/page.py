@@ -42,6 +42,7 @@ from accord.incidents.models import Incident, PostIncidentReview
 from accord.incidents.views.sla import clock_views, most_urgent
 from accord.incidents.views.timeline import timeline_items
 from accord.problems.selectors.known_errors import suggestions_for_viewer
+from accord.problems.selectors.problems import problems_of_incident
 
 S = IncidentStatus
 STAFF, CUSTOMER = "staff", "customer"
@@ -179,6 +180,7 @@ def incident_context(
         "children": children,
         "parent": parent,
         "known_error_suggestions": suggestions_for_viewer(user, incident),
+        "linked_problems": list(problems_of_incident(user, incident).order_by("-opened_at")),
         "review": review,
         "major": {
             "status_label": MajorStatus(incident.major_status).label,

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accord.core.api.base import ScopedPrimaryKeyRelatedField
 from accord.core.models import Organisation, Team
 from accord.core.selectors import people_visible_to
+from accord.incidents.api.serializers import LevelField
 from accord.incidents.choices import Level
 from accord.incidents.selectors import categories_visible_to, incidents_visible_to
 from accord.portfolio.selectors.ci import cis_visible_to
@@ -81,8 +82,16 @@ class ProblemSerializer(serializers.ModelSerializer[Problem]):
     assignee = ScopedPrimaryKeyRelatedField(
         _people, allow_null=True, required=False, help_text="Active provider staff."
     )
-    impact = serializers.ChoiceField(choices=Level.choices, required=False)
-    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    impact = LevelField(
+        choices=Level.choices,
+        required=False,
+        help_text="How much of the business is hurt: 1 high, 2 medium (default), 3 low.",
+    )
+    urgency = LevelField(
+        choices=Level.choices,
+        required=False,
+        help_text="How fast it hurts more: 1 high, 2 medium (default), 3 low.",
+    )
     cause_category = CauseCategoryField(
         choices=CauseCategory.choices, required=False, allow_blank=True
     )

@@ -219,12 +219,23 @@ def suggestions_for_incident(incident: Incident, *, limit: int = 5) -> list[Sugg
     if ci_id is not None:
         candidates = candidates.annotate(ci_match=ci_match)
     text = incident_text(incident)
+    # The names of the incident's service and CI are no evidence: being on the same service or
+    # CI is scored on its own, and tickets often repeat the service's name in their titles.
+    names = " ".join(
+        n
+        for n in (
+            incident.service.name if incident.service_id else "",
+            incident.configuration_item.name if incident.configuration_item_id else "",
+        )
+        if n
+    )
+    ignore = matching.tokens(names)
     found: list[Suggestion] = []
     for problem in candidates[:CANDIDATE_LIMIT]:
         same_ci = bool(getattr(problem, "ci_match", False))
         same_service = service_id is not None and problem.service_id == service_id
         other = problem_text(problem)
-        score = matching.relevance(text, other)
+        score = matching.relevance(text, other, ignore)
         if not same_ci and score < MIN_TEXT_SCORE:
             continue
         reasons = []
@@ -236,7 +247,7 @@ def suggestions_for_incident(incident: Incident, *, limit: int = 5) -> list[Sugg
         if incident.category_id is not None and problem.category_id == incident.category_id:
             reasons.append("same category")
             score += CATEGORY_BONUS
-        words = matching.shared_words(text, other)
+        words = matching.shared_words(text, other, ignore=ignore)
         if words:
             reasons.append("similar words: " + ", ".join(words))
         found.append(Suggestion(problem, round(score, 3), reasons))
