@@ -199,19 +199,37 @@ def _clusters_category(base: QuerySet[Incident], minimum: int) -> list[Cluster]:
     return clusters
 
 
+#: How many distinct titles one query of the title rule asks for.
+TITLE_BATCH = 500
+
+
 def _clusters_title(base: QuerySet[Incident], minimum: int) -> list[Cluster]:
     """Rule (c): the same normalised title. The normalised title exists only in Python, so the
     window's incidents are read with their id, title and opening instant only."""
     rule = ProposalRule.TITLE
-    rows = base.order_by("opened_at", "id").values_list("id", "title", "opened_at")
-    groups: dict[str, list[tuple[int, str, dt.datetime]]] = defaultdict(list)
-    for pk, title, opened_at in rows.iterator(chunk_size=2000):
+    # Count per title in the database and normalise each distinct title once: only the titles
+    # of groups big enough are then read incident by incident.
+    key_of: dict[str, str] = {}
+    totals: dict[str, int] = defaultdict(int)
+    for title, n in base.order_by().values_list("title").annotate(n=Count("id")):
         key = normalise_title(title)
         if key:
-            groups[key].append((pk, title, opened_at))
-    groups = {k: v for k, v in groups.items() if len(v) >= minimum}
-    if not groups:
+            key_of[title] = key
+            totals[key] += n
+    titles = sorted(t for t, key in key_of.items() if totals[key] >= minimum)
+    if not titles:
         return []
+    groups: dict[str, list[tuple[int, str, dt.datetime]]] = defaultdict(list)
+    for start in range(0, len(titles), TITLE_BATCH):
+        rows = (
+            base.filter(title__in=titles[start : start + TITLE_BATCH])
+            .order_by()
+            .values_list("id", "title", "opened_at")
+        )
+        for pk, title, opened_at in rows.iterator(chunk_size=2000):
+            groups[key_of[title]].append((pk, title, opened_at))
+    for members in groups.values():
+        members.sort(key=lambda m: (m[2], m[0]))
     through = ProblemProposal.incidents.through
     decided: dict[str, set[int]] = defaultdict(set)
     for title, pk in through.objects.filter(
