@@ -189,9 +189,14 @@ class RecordFormView(CapabilityRequiredMixin, View):
                 "cancel_url": cancel,
                 "object": obj,
                 "current_values": self.stored_values(form, obj),
+                **self.extra_context(obj),
             },
             status=status,
         )
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        """What a record's form page shows beside the form (nothing by default)."""
+        return {}
 
     def stored_values(self, form: forms.Form, obj: Any) -> list[tuple[str, str]] | None:
         """The stored values shown beside a form refused as stale (None otherwise)."""

@@ -54,3 +54,22 @@ def test_agent_applies_a_suggested_workaround(login, page):
     reply = page.get_by_test_id("timeline").locator('[data-kind="reply"]')
     expect(reply).to_contain_text("Restart the print spooler on print-server-01.")
     expect(page.get_by_test_id("known-errors")).not_to_contain_text(problem.reference)
+
+
+def test_the_incident_form_suggests_known_errors_while_the_agent_writes(login, page):
+    service = ServiceFactory(code="PRINT", name="Printing")
+    fabrik = OrganisationFactory(kind=OrganisationKind.CUSTOMER, code="FABRIK", name="Fabrik")
+    PersonFactory(organisation=fabrik, roles=[Role.CUSTOMER_USER])
+    agent(username="alice")
+    problem = known_error(
+        title="Printer queue stuck",
+        workaround="Restart the print spooler on print-server-01.",
+        service=service,
+    )
+    login("alice", PASSWORD)
+    page.goto("/incidents/new/")
+    panel = page.get_by_test_id("form-known-errors")
+    page.get_by_label("Service").select_option(value=str(service.pk))
+    page.get_by_label("Title").fill("The printer queue is stuck")
+    expect(panel).to_contain_text(problem.reference)
+    expect(panel).to_contain_text("Restart the print spooler")

@@ -146,3 +146,34 @@ class TestApplyFromTheIncidentPage:
                     client.post(url, {"incident": incident.pk, "visibility": "public"}).status_code
                     == 403
                 )
+
+
+@pytest.mark.django_db
+class TestSuggestionsOnTheIncidentForm:
+    def test_staff_get_suggestions_while_writing_an_incident(self, client):
+        s = scene()
+        client.force_login(s.agent)
+        form = client.get("/incidents/new/").content.decode()
+        assert 'data-testid="form-known-errors"' in form
+        fragment = client.get(
+            "/problems/known-errors/suggest/",
+            {
+                "service": s.print_service.pk,
+                "configuration_item": s.print_server.pk,
+                "title": "Printer queue stuck",
+            },
+        ).content.decode()
+        assert s.print_queue.reference in fragment and s.print_queue.workaround in fragment
+        assert s.mail_delay.reference not in fragment
+        # Nothing in common with any known error's service or CI: nothing is suggested.
+        empty = client.get("/problems/known-errors/suggest/", {"title": "Printer queue stuck"})
+        assert empty.status_code == 200 and b"known-error-suggestion" not in empty.content
+        # Ids out of range or not numbers are ignored, never an error.
+        odd = client.get("/problems/known-errors/suggest/", {"service": "x", "category": "9" * 30})
+        assert odd.status_code == 200
+
+    def test_customers_get_neither_the_panel_nor_the_fragment(self, client):
+        s = scene()
+        client.force_login(s.caller)
+        assert b"form-known-errors" not in client.get("/incidents/new/").content
+        assert client.get("/problems/known-errors/suggest/").status_code == 403

@@ -33,6 +33,7 @@ from accord.incidents.views.workspace import may_raise
 from accord.portfolio.choices import ServiceStatus
 from accord.portfolio.selectors.ci import cis_visible_to
 from accord.portfolio.selectors.service import services_visible_to
+from accord.problems.selectors.known_errors import is_staff_reader
 
 
 class IncidentDetailView(LoginRequiredMixin, View):
@@ -133,6 +134,14 @@ class IncidentFormView(RecordFormView):
         if obj is not None:
             return incident_initial(obj)
         return {} if not self.staff else {"caller": self.request.GET.get("caller")}
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        # While staff write a new incident, the known errors of its service or CI show up.
+        return {
+            "suggest_known_errors": obj is None
+            and self.staff
+            and is_staff_reader(self.request.user)
+        }
 
     def create(self, data: dict[str, Any]) -> Any:
         return services.incident_create(actor=self.request.user, **data)

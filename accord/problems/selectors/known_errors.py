@@ -188,16 +188,39 @@ def problem_text(problem: Problem) -> str:
 
 
 def suggestions_for_incident(incident: Incident, *, limit: int = 5) -> list[Suggestion]:
-    """Known errors that may apply to ``incident``, best first.
+    """Known errors that may apply to ``incident``, best first (see :func:`suggestions_for`);
+    known errors already linked to it are left out."""
+    return suggestions_for(
+        service=incident.service,
+        configuration_item=incident.configuration_item,
+        category_id=incident.category_id,
+        text=incident_text(incident),
+        exclude_incident=incident,
+        limit=limit,
+    )
 
-    Precision rule: a candidate has the incident's service or its configuration item; nothing
-    else is ever suggested. Candidates on the same service only must also share words with the
-    incident. The score is the text relevance (``matching.relevance`` of the incident's title and
-    description against the known error's title, description and workaround) plus a bonus for
-    the same CI and for the same category. Known errors already linked to the incident are left
-    out. One query reads at most CANDIDATE_LIMIT newest candidates.
+
+def suggestions_for(
+    *,
+    service: Service | None,
+    configuration_item: ConfigurationItem | None,
+    category_id: int | None,
+    text: str,
+    exclude_incident: Incident | None = None,
+    limit: int = 5,
+) -> list[Suggestion]:
+    """Known errors that may apply to an incident with these service, CI, category and text:
+    the incident page's panel and the incident form, while the agent types, both use it.
+
+    Precision rule: a candidate has the service or the configuration item; nothing else is
+    ever suggested. Candidates on the same service only must also share words with the text.
+    The score is the text relevance (``matching.relevance`` of the text against the known
+    error's title, description and workaround, the words of the service's and CI's names left
+    out) plus a bonus for the same CI and for the same category. One query reads at most
+    CANDIDATE_LIMIT newest candidates.
     """
-    service_id, ci_id = incident.service_id, incident.configuration_item_id
+    service_id = service.pk if service is not None else None
+    ci_id = configuration_item.pk if configuration_item is not None else None
     if service_id is None and ci_id is None:
         return []
     through = Problem.configuration_items.through.objects
@@ -212,23 +235,18 @@ def suggestions_for_incident(incident: Incident, *, limit: int = 5) -> list[Sugg
     candidates = (
         Problem.objects.filter(status__in=KNOWN_ERROR_STATUSES)
         .filter(match)
-        .exclude(pk__in=ProblemIncident.objects.filter(incident=incident).values("problem_id"))
         .select_related("service")
         .order_by("-known_error_at", "-pk")
     )
+    if exclude_incident is not None:
+        candidates = candidates.exclude(
+            pk__in=ProblemIncident.objects.filter(incident=exclude_incident).values("problem_id")
+        )
     if ci_id is not None:
         candidates = candidates.annotate(ci_match=ci_match)
-    text = incident_text(incident)
-    # The names of the incident's service and CI are no evidence: being on the same service or
-    # CI is scored on its own, and tickets often repeat the service's name in their titles.
-    names = " ".join(
-        n
-        for n in (
-            incident.service.name if incident.service_id else "",
-            incident.configuration_item.name if incident.configuration_item_id else "",
-        )
-        if n
-    )
+    # The names of the service and CI are no evidence: being on the same service or CI is
+    # scored on its own, and tickets often repeat the service's name in their titles.
+    names = " ".join(n.name for n in (service, configuration_item) if n is not None)
     ignore = matching.tokens(names)
     found: list[Suggestion] = []
     for problem in candidates[:CANDIDATE_LIMIT]:
@@ -244,7 +262,7 @@ def suggestions_for_incident(incident: Incident, *, limit: int = 5) -> list[Sugg
         if same_ci:
             reasons.append("same CI")
             score += CI_BONUS
-        if incident.category_id is not None and problem.category_id == incident.category_id:
+        if category_id is not None and problem.category_id == category_id:
             reasons.append("same category")
             score += CATEGORY_BONUS
         words = matching.shared_words(text, other, ignore=ignore)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -20,9 +20,13 @@ from django.views import View
 
 from accord.core.web import CapabilityRequiredMixin, paginate, scoped_object
 from accord.incidents.selectors import incidents_visible_to
+from accord.portfolio.selectors.ci import cis_visible_to
+from accord.portfolio.selectors.service import services_visible_to
 from accord.problems.selectors.known_errors import (
     KnownErrorFilterSet,
+    is_staff_reader,
     known_errors_visible_to,
+    suggestions_for,
     with_incident_count,
 )
 from accord.problems.services.known_errors import known_error_apply
@@ -116,8 +120,37 @@ class PublishedWorkaroundListView(CapabilityRequiredMixin, View):
         return render(request, "problems/known_errors/published.html", context, status=status)
 
 
+class KnownErrorSuggestView(CapabilityRequiredMixin, View):
+    """GET ``/problems/known-errors/suggest/``: the known errors that may apply to the incident
+    being written on the incident form (its service, CI, category, title and description as
+    query parameters), as a fragment the form swaps in while the agent types."""
+
+    capability = "problems.view"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not is_staff_reader(request.user):
+            raise PermissionDenied("This page is not part of your role.")
+
+        def pick(queryset: Any, name: str) -> Any:
+            value = request.GET.get(name, "")
+            return queryset.filter(pk=value).first() if value.isdigit() else None
+
+        suggestions = suggestions_for(
+            service=pick(services_visible_to(request.user), "service"),
+            configuration_item=pick(cis_visible_to(request.user), "configuration_item"),
+            category_id=int(c) if (c := request.GET.get("category", "")).isdigit() else None,
+            text=f"{request.GET.get('title', '')} {request.GET.get('description', '')}"[:5000],
+        )
+        return render(request, "problems/known_errors/_suggest.html", {"suggestions": suggestions})
+
+
 urlpatterns: list[URLPattern] = [
     path("problems/known-errors/", KnownErrorListView.as_view(), name="known-error-list"),
+    path(
+        "problems/known-errors/suggest/",
+        KnownErrorSuggestView.as_view(),
+        name="known-error-suggest",
+    ),
     path(
         "problems/known-errors/<int:pk>/",
         KnownErrorDetailView.as_view(),
