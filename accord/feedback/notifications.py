@@ -57,19 +57,25 @@ def role_holders(roles: Iterable[str], organisation_id: int | None) -> QuerySet[
 
 
 def notify_survey_offered(
-    *, survey: Survey, respondent: Person, token: str, ticket_link: str, now: dt.datetime
+    *,
+    survey: Survey,
+    respondent: Person,
+    token: str,
+    ticket_link: str,
+    ticket_title: str,
+    now: dt.datetime,
 ) -> list[Notified]:
     """Invite the respondent to answer, in their language and time zone, through the mail text
     administrators may adapt. The mail carries the token link (answerable once, without
-    signing in); the in-app notice the signed-in answer page, so no token is stored there."""
-    ticket = survey.ticket
+    signing in); the in-app notice the signed-in answer page, so no token is stored there.
+    The ticket's title comes from the caller, which holds the ticket already."""
     return notify_customer(
         event=MailEvent.SURVEY_INVITATION,
         source=survey,
         recipients=[respondent],
         values={
             "reference": survey.ticket_reference,
-            "title": getattr(ticket, "title", "") or survey.ticket_reference,
+            "title": ticket_title or survey.ticket_reference,
             "when": now,
             "due": survey.expires_at,
         },

@@ -156,7 +156,12 @@ def survey_offer(
     except IntegrityError:  # a concurrent resolution offered the same round first
         return Survey.objects.get(**ticket_key)
     notify_survey_offered(
-        survey=survey, respondent=respondent, token=token, ticket_link=link_for_ticket, now=now
+        survey=survey,
+        respondent=respondent,
+        token=token,
+        ticket_link=link_for_ticket,
+        ticket_title=getattr(ticket, "title", ""),
+        now=now,
     )
     return survey
 
