@@ -18,6 +18,20 @@ def _changed(form: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data}
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse and search, never write: for records whose rules live in their app's services
+    (statuses, versions, audit), which the admin's own save would bypass."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ServiceAdminMixin:
     """Route admin writes through services; a refusal shows as an admin error message."""
 

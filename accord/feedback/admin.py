@@ -4,25 +4,10 @@ versions and the audit trail apply."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accord.core.admin import ReadOnlyAdmin
 from accord.feedback.models import Complaint, Survey
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search, never write: the rules live in the services."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Survey)

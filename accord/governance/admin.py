@@ -4,11 +4,9 @@ versions and the audit trail apply. An approved version is never edited, not eve
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accord.core.admin import ReadOnlyAdmin
 from accord.governance.models import (
     Acknowledgement,
     Clause,
@@ -20,19 +18,6 @@ from accord.governance.models import (
     ProcessActivity,
     RaciAssignment,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search, never write: the rules live in the services."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Document)

@@ -9,22 +9,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accord.core.admin import ServiceAdminMixin
+from accord.core.admin import ReadOnlyAdmin, ServiceAdminMixin
 from accord.incidents import services
 from accord.incidents.models import Category, Incident, PostIncidentReview, PriorityCell
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search, never write: the rules live in the services."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Category)

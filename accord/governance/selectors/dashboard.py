@@ -65,9 +65,10 @@ def key_documents(person: Any) -> list[KeyDocument]:
     ]
 
 
-def governance_overview(today: dt.date) -> dict[str, Any]:
-    """Counts for the home page's cards."""
-    documents = Document.objects.aggregate(
+def governance_overview(person: Any, today: dt.date) -> dict[str, Any]:
+    """Counts for the home page's cards (the documents' as far as ``person`` may read them)."""
+    readable = documents_visible_to(person)
+    documents = readable.aggregate(
         total=Count("pk"),
         in_force=Count("pk", filter=Q(current_version__isnull=False)),
         overdue=Count("pk", filter=Q(next_review_on__lt=today)),
@@ -75,7 +76,9 @@ def governance_overview(today: dt.date) -> dict[str, Any]:
             "pk", filter=Q(next_review_on__gte=today, next_review_on__lte=today + REVIEW_HORIZON)
         ),
     )
-    awaiting = DocumentVersion.objects.filter(status=VersionStatus.IN_REVIEW).count()
+    awaiting = DocumentVersion.objects.filter(
+        status=VersionStatus.IN_REVIEW, document__in=readable.values("pk")
+    ).count()
     clauses = Clause.objects.aggregate(
         total=Count("pk"),
         **{c.value: Count("pk", filter=Q(status=c.value)) for c in Conformity},

@@ -31,7 +31,7 @@ class GovernanceHomeView(CapabilityRequiredMixin, View):
             "governance/home.html",
             {
                 "key_documents": key_documents(request.user),
-                "overview": governance_overview(today),
+                "overview": governance_overview(request.user, today),
                 "reviews_due": reviews_due(request.user, today),
                 "today": today,
                 "can_generate": has_capability(request.user, "documents.manage"),
