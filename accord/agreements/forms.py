@@ -179,6 +179,17 @@ class AgreementForm(VersionedForm):
         help_text="Usually no: a request's fulfilment clock pauses until its approver decides.",
     )
 
+    maintenance_windows = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Maintenance windows",
+        help_text="When planned changes may touch the services, in the calendar's time zone: "
+        "one line per day, e.g. 'Sun 01:00-05:00'. Empty: no windows agreed.",
+    )
+
+    def clean_maintenance_windows(self) -> dict[str, Any]:
+        return parse_weekly_hours(self.cleaned_data.get("maintenance_windows") or "")
+
     def __init__(
         self,
         *args: Any,
@@ -227,6 +238,7 @@ def agreement_initial(agreement: Any) -> dict[str, Any]:
         "exceptions": agreement.exceptions,
         "pause_on_pending_supplier": agreement.pause_on_pending_supplier,
         "count_approval_time": agreement.count_approval_time,
+        "maintenance_windows": weekly_hours_text(agreement.maintenance_windows or {}),
         "version": agreement.version,
     }
 

@@ -82,6 +82,13 @@ class Agreement(VersionedModel):
     review_date = models.DateField(null=True, blank=True)
     workload_limits = models.TextField(blank=True)
     exceptions = models.TextField(blank=True, help_text="Agreed exceptions (clause 8.3.3).")
+    maintenance_windows = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Agreed maintenance windows, in the calendar\'s time zone: weekday ("0" = '
+        'Monday … "6" = Sunday) -> list of ["HH:MM", "HH:MM"] intervals. Planned work on '
+        "the agreement's services belongs inside them.",
+    )
     pause_on_pending_supplier = models.BooleanField(
         default=True,
         help_text="Whether this agreement's clocks stop counting while a ticket waits on a "

@@ -31,6 +31,7 @@ from accord.core import records
 from accord.core.choices import AuditAction, OrganisationKind, Priority
 from accord.core.models import Organisation, Person, Team
 from accord.core.permissions import require, sees_all_organisations
+from accord.domain.schedule import weekly_calendar
 
 CALENDAR_FIELDS = (
     "name",
@@ -57,6 +58,7 @@ AGREEMENT_FIELDS = (
     "exceptions",
     "pause_on_pending_supplier",
     "count_approval_time",
+    "maintenance_windows",
 )
 #: What may still change once an agreement is in force; the rest needs a new (draft) agreement.
 ACTIVE_EDITABLE = frozenset(
@@ -247,6 +249,26 @@ def _check_code(code: str, exclude_pk: int | None = None) -> None:
         raise ValidationError({"code": "An agreement with this code already exists."})
 
 
+def clean_maintenance_windows(raw: Any, calendar: Calendar) -> dict[str, list[list[str]]]:
+    """Agreed maintenance windows as stored (``{"6": [["01:00", "04:00"]]}``), proved by reading
+    them as a business calendar in the agreement calendar's time zone (the zone the customer
+    agreed them in). Empty means no windows were agreed: planned work may happen any time."""
+    if raw in (None, "", {}):
+        return {}
+    try:
+        windows = calendars.normalise_weekly_hours(raw)
+    except ValidationError as exc:
+        messages = exc.message_dict.get("weekly_hours", exc.messages)
+        raise ValidationError({"maintenance_windows": messages}) from None
+    if not windows:
+        return {}
+    try:
+        weekly_calendar(windows, calendar.time_zone)
+    except ValueError as exc:
+        raise ValidationError({"maintenance_windows": str(exc)}) from None
+    return windows
+
+
 def agreement_create(
     *,
     actor: Person | None,
@@ -265,6 +287,7 @@ def agreement_create(
     exceptions: str = "",
     pause_on_pending_supplier: bool | None = None,
     count_approval_time: bool = False,
+    maintenance_windows: Any = None,
     text: str = "",
 ) -> Agreement:
     """Draft a new agreement (optionally with the first version of its text).
@@ -277,6 +300,7 @@ def agreement_create(
     _check_parties(kind=kind, organisation=organisation, team=team, owner=owner)
     _check_services(actor, services)
     _check_period(starts_on, ends_on)
+    windows = clean_maintenance_windows(maintenance_windows, calendar)
     agreement = Agreement(
         code=code,
         name=name,
@@ -296,6 +320,7 @@ def agreement_create(
             else bool(pause_on_pending_supplier)
         ),
         count_approval_time=bool(count_approval_time),
+        maintenance_windows=windows,
         status=AgreementStatus.DRAFT,
     )
     with transaction.atomic():
@@ -332,6 +357,12 @@ def agreement_update(
     _require_staff(actor, "agreements.manage", agreement.organisation)
     data = dict(data)
     _reject_unknown(data, AGREEMENT_FIELDS)
+    if "maintenance_windows" in data or "calendar" in data:
+        # The windows are read in the calendar's zone: check them against the calendar kept.
+        data["maintenance_windows"] = clean_maintenance_windows(
+            data.get("maintenance_windows", agreement.maintenance_windows),
+            data.get("calendar", agreement.calendar),
+        )
     changing = {name for name, value in data.items() if not _same(getattr(agreement, name), value)}
     if agreement.status in (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED):
         if changing:

@@ -42,6 +42,7 @@ from accord.core.web import (
     run_service,
     scoped_object,
 )
+from accord.domain.schedule import describe_windows
 
 
 def _services_visible_to(person: Any) -> Any:
@@ -212,6 +213,7 @@ class AgreementDetailView(CapabilityRequiredMixin, View):
                 "object": agreement,
                 "status_colour": AGREEMENT_STATUS_COLOURS[status],
                 "services": agreement.services.order_by("code"),
+                "maintenance_windows": describe_windows(agreement.maintenance_windows or {}),
                 "targets": targets,
                 "matrix": _target_matrix(targets),
                 "priority_columns": ["All", *Priority.values],

@@ -208,6 +208,13 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
     owner = ScopedPrimaryKeyRelatedField(
         people_visible_to, help_text="The provider's person answering for the agreement."
     )
+    maintenance_windows = serializers.JSONField(
+        required=False,
+        help_text='Agreed maintenance windows in the calendar\'s time zone: weekday ("0" = '
+        'Monday … "6" = Sunday) -> list of ["HH:MM", "HH:MM"] intervals, e.g. {"6": [["01:00", '
+        '"05:00"]]}. Empty: no windows agreed. Planned changes on the services outside them are '
+        "flagged as conflicts.",
+    )
     targets = NestedTargetSerializer(many=True, read_only=True)
     text = serializers.CharField(
         write_only=True,
@@ -236,6 +243,7 @@ class AgreementSerializer(serializers.ModelSerializer[Agreement]):
             "exceptions",
             "pause_on_pending_supplier",
             "count_approval_time",
+            "maintenance_windows",
             "approved_by",
             "approved_at",
             "terminated_at",
