@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "accord.notifications",
     "accord.governance",
     "accord.problems",
+    "accord.changes",
 ]
 
 MIDDLEWARE = [
@@ -291,6 +292,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
     },
     "detect-problems": {"task": "accord.problems.tasks.detect_problems", "schedule": 15 * 60},
+    "follow-up-changes": {"task": "accord.changes.tasks.follow_up_changes", "schedule": 15 * 60},
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
     "resume-retarget-runs": {
         "task": "accord.agreements.tasks.resume_retarget_runs",
@@ -309,6 +311,16 @@ ACCORD_DOCUMENT_REVIEW_NOTICE_DAYS = int(os.environ.get("ACCORD_DOCUMENT_REVIEW_
 ACCORD_PROBLEM_CLUSTER_MIN = int(os.environ.get("ACCORD_PROBLEM_CLUSTER_MIN", 3))
 ACCORD_PROBLEM_CLUSTER_WINDOW_DAYS = int(os.environ.get("ACCORD_PROBLEM_CLUSTER_WINDOW_DAYS", 14))
 
+# Change policy (see docs/changes/policy.md). A change's risk class follows from the sum of the
+# weights of its risk answers: at least MEDIUM points is medium, at least HIGH points is high.
+ACCORD_CHANGE_RISK_MEDIUM = int(os.environ.get("ACCORD_CHANGE_RISK_MEDIUM", 5))
+ACCORD_CHANGE_RISK_HIGH = int(os.environ.get("ACCORD_CHANGE_RISK_HIGH", 10))
+# How long after its approval an emergency change's record must be complete.
+ACCORD_CHANGE_EMERGENCY_DOC_HOURS = int(os.environ.get("ACCORD_CHANGE_EMERGENCY_DOC_HOURS", 72))
+# Incidents opened on a change's services within this many days after it was implemented are
+# linked to it as possibly caused by it.
+ACCORD_CHANGE_CAUSED_WINDOW_DAYS = int(os.environ.get("ACCORD_CHANGE_CAUSED_WINDOW_DAYS", 3))
+
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
@@ -324,6 +336,7 @@ ACCORD_DEMO_MODULES = [
     "accord.feedback.demo",
     "accord.governance.demo",
     "accord.problems.demo",
+    "accord.changes.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------

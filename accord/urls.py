@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("accord.feedback.api.urls")),
     path("api/v1/", include("accord.governance.api.urls")),
     path("api/v1/", include("accord.problems.api.urls")),
+    path("api/v1/", include("accord.changes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", include("accord.notifications.urls")),
     path("", include("accord.governance.urls")),
     path("", include("accord.problems.urls")),
+    path("", include("accord.changes.urls")),
 ]
 
 handler403 = "accord.core.errors.permission_denied"

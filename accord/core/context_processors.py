@@ -36,6 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Approvals", "approval-queue")
     if staff and has_capability(user, "problems.view"):
         _add(items, "Problems", "problem-list")
+    if staff and has_capability(user, "changes.view"):
+        _add(items, "Changes", "change-list")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

@@ -71,6 +71,15 @@ CAPABILITIES: dict[str, Capability] = {
             "problems.manage",
             "Own problems: investigate, record root causes and known errors, decide proposals",
         ),
+        Capability("changes.view", "Read changes, the change calendar, templates and releases"),
+        Capability(
+            "changes.raise", "Raise changes (normal, emergency, and standard from templates)"
+        ),
+        Capability(
+            "changes.manage",
+            "Run change management: assess and schedule changes, publish standard changes, "
+            "keep the approval matrix, risk questions, freeze windows and releases",
+        ),
         Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
@@ -81,7 +90,7 @@ CAPABILITIES: dict[str, Capability] = {
 # Everyone signed in may see their own directory scope and their own audit events.
 _BASE = {"directory.view"}
 # Every member of the provider's staff reads the governance records (documents may narrow it).
-_STAFF = _BASE | {"governance.view", "problems.view"}
+_STAFF = _BASE | {"governance.view", "problems.view", "changes.view"}
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
 
@@ -93,7 +102,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         _OVERSIGHT | {"audit.verify", "documents.manage", "governance.manage", "clauses.assess"}
     ),
     Role.SERVICE_OWNER: frozenset(
-        _STAFF | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view"}
+        _STAFF
+        | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view", "changes.raise"}
     ),
     Role.SERVICE_LEVEL_MANAGER: frozenset(
         _MANAGER
@@ -117,16 +127,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "requests.work",
             "requests.manage",
             "problems.raise",
+            "changes.raise",
         }
     ),
     Role.PROBLEM_MANAGER: frozenset(
-        _MANAGER | {"incidents.work", "problems.raise", "problems.manage"}
+        _MANAGER | {"incidents.work", "problems.raise", "problems.manage", "changes.raise"}
     ),
-    Role.CHANGE_MANAGER: frozenset(_MANAGER | {"cmdb.manage", "incidents.work", "problems.raise"}),
+    Role.CHANGE_MANAGER: frozenset(
+        _MANAGER
+        | {"cmdb.manage", "incidents.work", "problems.raise", "changes.raise", "changes.manage"}
+    ),
     Role.CHANGE_AUTHORITY: frozenset(_STAFF),
     Role.CAPACITY_MANAGER: frozenset(_STAFF),
     Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
-    Role.AGENT: frozenset(_STAFF | {"incidents.work", "requests.work", "problems.raise"}),
+    Role.AGENT: frozenset(
+        _STAFF | {"incidents.work", "requests.work", "problems.raise", "changes.raise"}
+    ),
     Role.CUSTOMER_USER: frozenset(
         _BASE
         | {

@@ -41,6 +41,10 @@ class NotificationKind(models.TextChoices):
     DOCUMENT_ACKNOWLEDGE = "document.acknowledge", "Document to read and acknowledge"
     DOCUMENT_REVIEW_DUE = "document.review_due", "Document review due"
     DOCUMENT_REVIEW_OVERDUE = "document.review_overdue", "Document review overdue"
+    CHANGE_APPROVAL_NEEDED = "change.approval_needed", "Change awaits approval"
+    CHANGE_APPROVED = "change.approved", "Change approved"
+    CHANGE_REJECTED = "change.rejected", "Change rejected"
+    CHANGE_DOCUMENTATION_OVERDUE = "change.documentation_overdue", "Emergency change undocumented"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -63,6 +67,10 @@ NOTIFICATION_KIND_COLOURS = {
     "document.acknowledge": "indigo",
     "document.review_due": "amber",
     "document.review_overdue": "red",
+    "change.approval_needed": "amber",
+    "change.approved": "green",
+    "change.rejected": "red",
+    "change.documentation_overdue": "red",
 }
 
 
