@@ -23,6 +23,16 @@ from django.utils import timezone
 
 from accord.agreements.choices import AgreementKind, AgreementStatus, ClockState
 from accord.agreements.models import Agreement, TicketClock
+from accord.changes.choices import (
+    ChangeStatus,
+    ChangeType,
+    Decision,
+    Outcome,
+    ReleaseOutcome,
+    ReleaseStatus,
+)
+from accord.changes.choices import RiskClass as ChangeRiskClass
+from accord.changes.models import ApprovalRule, Change, ChangeApproval, Release, RiskQuestion
 from accord.core.choices import Role
 from accord.core.models import RoleAssignment
 from accord.feedback.choices import OPEN_STATUSES as COMPLAINT_OPEN
@@ -419,6 +429,138 @@ def suppliers(now: dt.datetime) -> Evidence:
     )
 
 
+def change_management(now: dt.datetime) -> Evidence:
+    """8.5.1: the change policy (document and rules as data), changes of the last 90 days per
+    type, approval decisions, conflicts overridden, and the reviews that were required."""
+    since = now - RECENT
+    document = _in_force(DocumentKind.CHANGE_POLICY)
+    questions = RiskQuestion.objects.filter(active=True).count()
+    rules = ApprovalRule.objects.filter(active=True).count()
+    raised = Q(created_at__gte=since)
+    # A review is required for failed, emergency and high-risk changes (see the change
+    # services); counted for the changes implemented, one way or the other, in the period.
+    needs_review = Q(actual_end__gte=since) & (
+        Q(status=ChangeStatus.FAILED)
+        | Q(outcome__in=[Outcome.FAILED, Outcome.BACKED_OUT])
+        | Q(change_type=ChangeType.EMERGENCY)
+        | Q(risk_class=ChangeRiskClass.HIGH)
+    )
+    counts = Change.objects.aggregate(
+        raised=Count("pk", filter=raised),
+        standard=Count("pk", filter=raised & Q(change_type=ChangeType.STANDARD)),
+        normal=Count("pk", filter=raised & Q(change_type=ChangeType.NORMAL)),
+        emergency=Count("pk", filter=raised & Q(change_type=ChangeType.EMERGENCY)),
+        overridden=Count("pk", filter=Q(conflict_override_at__gte=since)),
+        needs_review=Count("pk", filter=needs_review),
+        reviewed=Count("pk", filter=needs_review & Q(pir_completed_at__isnull=False)),
+        overdue=Count(
+            "pk",
+            filter=Q(
+                change_type=ChangeType.EMERGENCY,
+                documentation_due_at__lt=now,
+                documented_at__isnull=True,
+            )
+            & ~Q(status__in=[ChangeStatus.CANCELLED, ChangeStatus.REJECTED]),
+        ),
+    )
+    decisions = ChangeApproval.objects.filter(decided_at__gte=since).aggregate(
+        approved=Count("pk", filter=Q(decision=Decision.APPROVE)),
+        rejected=Count("pk", filter=Q(decision=Decision.REJECT)),
+    )
+    policy_text = (
+        f"Change policy {document.reference} approved"
+        if document
+        else ("No approved change policy document")
+    )
+    gaps = []
+    if counts["needs_review"] > counts["reviewed"]:
+        gaps.append(
+            EvidenceItem(
+                "Failed, emergency or high-risk changes without a review",
+                counts["needs_review"] - counts["reviewed"],
+                link("change-list"),
+            )
+        )
+    if counts["overdue"]:
+        gaps.append(
+            EvidenceItem(
+                "Emergency changes past their documentation deadline",
+                counts["overdue"],
+                link("change-list"),
+            )
+        )
+    return Evidence(
+        True,
+        f"{policy_text}; {questions} risk questions, {rules} approval rules. "
+        f"{counts['raised']} changes in the last 90 days ({counts['standard']} standard, "
+        f"{counts['normal']} normal, {counts['emergency']} emergency); approvals: "
+        f"{decisions['approved']} given, {decisions['rejected']} refused; "
+        f"{counts['overridden']} conflicts overridden; {counts['reviewed']} of "
+        f"{counts['needs_review']} required reviews done.",
+        [
+            _document_item("Approved change management policy", document),
+            EvidenceItem("Active risk questions", questions, link("change-policy")),
+            EvidenceItem("Active approval rules", rules, link("change-policy")),
+            EvidenceItem("Changes raised (90 days)", counts["raised"], link("change-list")),
+            EvidenceItem("Standard changes", counts["standard"], link("change-list")),
+            EvidenceItem("Normal changes", counts["normal"], link("change-list")),
+            EvidenceItem("Emergency changes", counts["emergency"], link("change-list")),
+            EvidenceItem("Approvals given", decisions["approved"], link("change-cab")),
+            EvidenceItem("Approvals refused", decisions["rejected"]),
+            EvidenceItem("Conflicts overridden with a justification", counts["overridden"]),
+            EvidenceItem("Reviews required (failed, emergency, high risk)", counts["needs_review"]),
+            EvidenceItem("Reviews done", counts["reviewed"], link("change-metrics")),
+        ],
+        gaps,
+    )
+
+
+#: Releases not yet deployed, closed or cancelled.
+_RELEASE_OPEN = [
+    ReleaseStatus.PLANNED,
+    ReleaseStatus.BUILDING,
+    ReleaseStatus.TESTING,
+    ReleaseStatus.ACCEPTED,
+]
+
+
+def releases(now: dt.datetime) -> Evidence:
+    """8.5.3: releases in preparation, those deployed in the last 90 days with their sign-off,
+    the changes they deployed, and the outcomes recorded."""
+    since = now - RECENT
+    deployed = Q(deployed_at__gte=since)
+    counts = Release.objects.aggregate(
+        open=Count("pk", filter=Q(status__in=_RELEASE_OPEN)),
+        deployed=Count("pk", filter=deployed),
+        signed=Count("pk", filter=deployed & Q(signed_off_at__isnull=False)),
+        successful=Count("pk", filter=deployed & Q(outcome=ReleaseOutcome.SUCCESSFUL)),
+        failed=Count(
+            "pk", filter=deployed & Q(outcome__in=[ReleaseOutcome.PARTIAL, ReleaseOutcome.FAILED])
+        ),
+    )
+    changes = Change.objects.filter(release__deployed_at__gte=since).count()
+    unsigned = counts["deployed"] - counts["signed"]
+    return Evidence(
+        True,
+        f"{counts['open']} releases in preparation; {counts['deployed']} deployed in the last "
+        f"90 days ({counts['signed']} signed off, {changes} changes); outcomes: "
+        f"{counts['successful']} successful, {counts['failed']} partly or not successful.",
+        [
+            EvidenceItem("Releases in preparation", counts["open"], link("change-releases")),
+            EvidenceItem(
+                "Releases deployed (90 days)", counts["deployed"], link("change-releases")
+            ),
+            EvidenceItem("Signed off before deployment", counts["signed"]),
+            EvidenceItem("Changes deployed in them", changes, link("change-list")),
+            EvidenceItem("Successful", counts["successful"]),
+            EvidenceItem("Partly or not successful", counts["failed"]),
+        ],
+        [EvidenceItem("Releases deployed without a sign-off", unsigned, link("change-releases"))]
+        if unsigned
+        else [],
+    )
+
+
 def incidents(now: dt.datetime) -> Evidence:
     """8.6.1: incidents of the last 90 days, the major ones and their reviews."""
     counts = Incident.objects.filter(opened_at__gte=now - RECENT).aggregate(
@@ -520,9 +662,9 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.4.1": unavailable(_then("Budgets and costs per service arrive with budgeting")),
     "8.4.2": unavailable(_then("Demand figures arrive with demand management")),
     "8.4.3": unavailable(_then("Capacity metrics and plans arrive with capacity management")),
-    "8.5.1": unavailable(_then("Change records arrive with change management")),
+    "8.5.1": change_management,
     "8.5.2": unavailable(_then("Transition plans arrive with change management")),
-    "8.5.3": unavailable(_then("Release records arrive with release management")),
+    "8.5.3": releases,
     "8.6.1": incidents,
     "8.6.2": requests,
     "8.6.3": unavailable(_then("Problem records arrive with problem management")),

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.manager import BaseManager
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accord.changes.models import ChangeProblem
+from accord.changes.selectors.changes import may_view as may_view_changes
 from accord.core.api.base import ScopedPrimaryKeyRelatedField
 from accord.core.models import Organisation, Team
 from accord.core.selectors import people_visible_to
@@ -67,6 +71,36 @@ def _people(person: Any):
     return people_visible_to(person)
 
 
+class LinkedChangeSerializer(serializers.Serializer[ChangeProblem]):
+    """A change linked to the problem, read-only: changes link themselves to problems."""
+
+    reference = serializers.CharField(source="change.reference", read_only=True)
+    title = serializers.CharField(source="change.title", read_only=True)
+    status = serializers.CharField(
+        source="change.status", read_only=True, help_text="The change's status (draft ... closed)."
+    )
+    relation = serializers.CharField(
+        read_only=True, help_text="fixes (the change fixes the problem) or caused."
+    )
+
+
+#: The change links of problems with their changes, newest link first.
+_CHANGE_LINKS = Prefetch(
+    "change_links",
+    queryset=ChangeProblem.objects.select_related("change").order_by("-linked_at", "-pk"),
+    to_attr="linked_changes",
+)
+
+
+class ProblemListSerializer(serializers.ListSerializer[Problem]):
+    """Loads the linked changes of a whole page of problems in one query."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rows = list(data.all() if isinstance(data, BaseManager) else data)
+        prefetch_related_objects(rows, _CHANGE_LINKS)
+        return list(super().to_representation(rows))
+
+
 class ProblemSerializer(serializers.ModelSerializer[Problem]):
     status = ProblemStatusField(choices=ProblemStatus.choices, required=False)
     service = ScopedPrimaryKeyRelatedField(services_visible_to, allow_null=True, required=False)
@@ -115,10 +149,14 @@ class ProblemSerializer(serializers.ModelSerializer[Problem]):
         help_text="On create: ids of incidents to link at once.",
     )
     incident_count = serializers.IntegerField(read_only=True, default=0)
+    changes = serializers.SerializerMethodField(
+        help_text="The changes linked to the problem (read-only; link them from the change)."
+    )
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
         model = Problem
+        list_serializer_class = ProblemListSerializer
         fields = [
             "id",
             "reference",
@@ -155,6 +193,7 @@ class ProblemSerializer(serializers.ModelSerializer[Problem]):
             "reopen_count",
             "incident_count",
             "incidents",
+            "changes",
             "allowed_transitions",
             "created_at",
             "updated_at",
@@ -174,6 +213,15 @@ class ProblemSerializer(serializers.ModelSerializer[Problem]):
             "updated_at",
         ]
         extra_kwargs = {"title": {"required": True}}
+
+    @extend_schema_field(LinkedChangeSerializer(many=True))
+    def get_changes(self, obj: Problem) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        if not may_view_changes(getattr(request, "user", None)):
+            return []
+        if not hasattr(obj, "linked_changes"):
+            prefetch_related_objects([obj], _CHANGE_LINKS)
+        return list(LinkedChangeSerializer(obj.linked_changes, many=True).data)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, obj: Problem) -> list[str]:
