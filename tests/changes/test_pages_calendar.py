@@ -145,8 +145,15 @@ def test_filters_narrow_to_a_service_and_offer_its_feed(client):
     response = client.get(f"{CALENDAR}?service={mail.pk}&date={anchor(on_mail.planned_start)}")
     content = response.content.decode()
     assert on_mail.reference in content and on_web.reference not in content
+    assert not CalendarFeed.objects.exists(), "reading the calendar makes no link"
+    made = client.post(reverse("change-feed-create"), {"service": mail.pk})
+    assert made.status_code == 302
     feed = CalendarFeed.objects.get(person=person, service=mail)
+    content = client.get(f"{CALENDAR}?service={mail.pk}").content.decode()
     assert reverse("change-feed", args=[feed.token]) in content
+    # A service the person may not see, or no service at all by that number: 404, nothing made.
+    assert client.post(reverse("change-feed-create"), {"service": 999999}).status_code == 404
+    assert CalendarFeed.objects.count() == 1
     bad = client.get(f"{CALENDAR}?service=999999")
     assert bad.status_code == 400
 
@@ -154,6 +161,7 @@ def test_filters_narrow_to_a_service_and_offer_its_feed(client):
 def test_feed_links_are_shown_and_reset_by_their_owner_only(client):
     person = person_with_role(Role.AGENT)
     client.force_login(person)
+    assert client.post(reverse("change-feed-create")).status_code == 302
     content = client.get(CALENDAR).content.decode()
     feed = CalendarFeed.objects.get(person=person, service=None)
     assert "Subscribe (my changes)" in content

@@ -31,7 +31,7 @@ def _load(*, coverage: bool) -> schemathesis.BaseSchema:
         {
             "seed": 2026,
             "generation": {
-                "max-examples": 12,
+                "max-examples": 6,
                 "deterministic": True,
                 "no-shrink": True,
                 "database": "none",

@@ -14,11 +14,19 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accord.changes.models import Change
+from accord.changes.services.policy import seed_policy
 from accord.core.choices import Role
 from tests.changes.factories import ChangeFactory
 from tests.factories import PASSWORD, ConfigurationItemFactory, PersonFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def change_policy():
+    """The default policy: a browser test's database is emptied after every test, migrations'
+    data with it, so whichever test runs first the policy is there."""
+    seed_policy()
 
 
 def typed(moment: dt.datetime, person) -> str:

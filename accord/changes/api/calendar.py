@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -259,11 +259,7 @@ class ChangeMetricsView(APIView):
 
 def feed_address(request: Request, feed: CalendarFeed) -> str:
     """The absolute secret address a calendar client subscribes to."""
-    try:
-        relative = reverse("change-feed", args=[feed.token])
-    except NoReverseMatch:
-        relative = f"/changes/calendar/{feed.token}.ics"
-    return request.build_absolute_uri(relative)
+    return request.build_absolute_uri(reverse("change-feed", args=[feed.token]))
 
 
 class FeedSerializer(serializers.ModelSerializer[CalendarFeed]):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accord.changes.choices import ChangeStatus, ChangeType, RiskClass, TemplateStatus
 from accord.changes.models import Change, ChangeTemplate
+from accord.changes.services import change_rules
 from accord.changes.services import changes as change_services
 from accord.core import records
 from accord.core.choices import AuditAction
@@ -94,7 +95,7 @@ MAX_MINUTES = 60 * 24 * 14
 def may_use_template(actor: Any, template: ChangeTemplate) -> bool:
     """Published, and the actor holds one of its raiser roles or is in one of its raiser teams
     (no roles and no teams named: anyone who may raise changes)."""
-    if template.status != T.PUBLISHED or not change_services.may_raise(actor):
+    if template.status != T.PUBLISHED or not change_rules.may_raise(actor):
         return False
     if actor is None:
         return True
@@ -108,7 +109,7 @@ def may_use_template(actor: Any, template: ChangeTemplate) -> bool:
 
 
 def _manager(actor: Any) -> None:
-    if not change_services.may_manage(actor):
+    if not change_rules.may_manage(actor):
         raise PermissionDenied("Only a change manager manages standard change templates.")
 
 
@@ -174,7 +175,7 @@ def _clean(
             else:
                 values["raiser_roles"] = sorted(set(roles))
     if "owner" in data:
-        owner = change_services._staff_person(data["owner"], "owner", errors)
+        owner = change_rules.staff_person(data["owner"], "owner", errors)
         values["owner"] = owner
     for name, model in (
         ("services", Service),
@@ -182,7 +183,7 @@ def _clean(
         ("raiser_teams", Team),
     ):
         if name in data:
-            m2m[name] = change_services._instances(model, data[name], name, errors)
+            m2m[name] = change_rules.instances(model, data[name], name, errors)
     if m2m.get("raiser_teams") and "raiser_teams" not in errors:
         foreign = Team.objects.filter(pk__in=m2m["raiser_teams"]).exclude(
             organisation__kind="provider"
@@ -219,7 +220,7 @@ def template_create(*, actor: Any, data: Mapping[str, Any]) -> ChangeTemplate:
         actor=actor,
         instance=template,
         fields=TEMPLATE_FIELDS,
-        organisation=change_services.provider_org_id(),
+        organisation=change_rules.provider_org_id(),
         m2m=m2m,
     )
 
@@ -243,7 +244,7 @@ def template_update(
         data=values,
         fields=TEMPLATE_FIELDS,
         expected_version=version,
-        organisation=change_services.provider_org_id(),
+        organisation=change_rules.provider_org_id(),
         m2m=m2m,
     )
 
@@ -271,11 +272,11 @@ def template_publish(
         instance=locked,
         data={
             "status": T.PUBLISHED,
-            "published_by": change_services._actor_or_none(actor),
+            "published_by": change_rules.actor_or_none(actor),
             "published_at": now,
         },
         fields=TEMPLATE_FIELDS,
-        organisation=change_services.provider_org_id(),
+        organisation=change_rules.provider_org_id(),
         action=AuditAction.TRANSITION,
     )
 
@@ -292,7 +293,7 @@ def template_retire(*, actor: Any, template: ChangeTemplate) -> ChangeTemplate:
         instance=locked,
         data={"status": T.RETIRED},
         fields=TEMPLATE_FIELDS,
-        organisation=change_services.provider_org_id(),
+        organisation=change_rules.provider_org_id(),
         action=AuditAction.TRANSITION,
     )
 
@@ -309,7 +310,7 @@ def change_raise_from_template(
     gives planned_start (planned_end defaults to start + expected_minutes), optional title,
     description, services/CIs within the template's. The change is pre-approved (submitted ->
     approved, audited as automatic approval) and scheduled when it has a window."""
-    if not change_services.may_raise(actor):
+    if not change_rules.may_raise(actor):
         raise PermissionDenied("You do not have permission to do this.")
     now = now or timezone.now()
     template = ChangeTemplate.objects.get(pk=template.pk)
@@ -325,7 +326,7 @@ def change_raise_from_template(
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be given."))
     justification = data.pop("override_justification", "")
     errors: dict[str, Any] = {}
-    start = change_services._instant(data.get("planned_start"), "planned_start", errors)
+    start = change_rules.parse_instant(data.get("planned_start"), "planned_start", errors)
     if start is not None and data.get("planned_end") in (None, ""):
         data["planned_end"] = start + dt.timedelta(minutes=template.expected_minutes)
     allowed_services = set(template.services.values_list("pk", flat=True))
@@ -335,7 +336,7 @@ def change_raise_from_template(
     data.setdefault("title", template.title)
     data.setdefault("description", template.description)
     try:
-        values, m2m = change_services._clean(actor, data, None)
+        values, m2m = change_rules.clean_fields(actor, data, None)
     except ValidationError as exc:
         errors.update(exc.message_dict)
         values, m2m = {}, {}
@@ -348,7 +349,7 @@ def change_raise_from_template(
             )
     if errors:
         raise ValidationError(errors)
-    requester = change_services._actor_or_none(actor) or template.owner
+    requester = change_rules.actor_or_none(actor) or template.owner
     values.update(
         change_type=ChangeType.STANDARD,
         template=template,

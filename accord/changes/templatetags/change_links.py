@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accord.changes.models import ChangeProblem
 from accord.changes.selectors.changes import may_view
@@ -28,11 +28,8 @@ def problem_change_links(viewer: Any, problem: Any) -> QuerySet[ChangeProblem]:
 
 
 def change_url(reference: str) -> str:
-    """The address of a change's page, or "" while the pages are not installed."""
-    try:
-        return reverse("change-detail", args=[reference])
-    except NoReverseMatch:
-        return ""
+    """The address of a change's page."""
+    return reverse("change-detail", args=[reference])
 
 
 @register.simple_tag(takes_context=True)

@@ -15,9 +15,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views import View
 
@@ -58,19 +59,12 @@ class ChangeReaderMixin(LoginRequiredMixin):
 
 def change_url(reference: str) -> str:
     """The change's page (by reference)."""
-    try:
-        return reverse("change-detail", args=[reference])
-    except NoReverseMatch:  # the change pages are not mounted (a partial deployment)
-        return f"/changes/{reference}/"
+    return reverse("change-detail", args=[reference])
 
 
 def feed_url(request: HttpRequest, feed: CalendarFeed) -> str:
     """The absolute secret address a calendar client subscribes to."""
-    try:
-        relative = reverse("change-feed", args=[feed.token])
-    except NoReverseMatch:
-        relative = f"/changes/calendar/{feed.token}.ics"
-    return request.build_absolute_uri(relative)
+    return request.build_absolute_uri(reverse("change-feed", args=[feed.token]))
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
@@ -174,9 +168,16 @@ class CalendarView(ChangeReaderMixin, View):
                 }
             )
         weeks = [cells[i : i + 7] for i in range(0, len(cells), 7)]
-        own_feed = feeds.feed_for(actor=user)
+        # Reading the page creates nothing: a link exists once its person asks for it.
         service = chosen.get("service")
-        service_feed = feeds.feed_for(actor=user, service=service) if service else None
+        links = {
+            feed.service_id: feed
+            for feed in CalendarFeed.objects.filter(person=user).filter(
+                Q(service__isnull=True) | Q(service_id=getattr(service, "pk", None))
+            )
+        }
+        own_feed = links.get(None)
+        service_feed = links.get(service.pk) if service else None
         query = request.GET.copy()
         query.pop("date", None)
         query.pop("view", None)
@@ -195,7 +196,7 @@ class CalendarView(ChangeReaderMixin, View):
                 "week_anchor": today if today.month == anchor.month else anchor.replace(day=1),
                 "query": query.urlencode(),
                 "own_feed": own_feed,
-                "own_feed_url": feed_url(request, own_feed),
+                "own_feed_url": feed_url(request, own_feed) if own_feed else "",
                 "service": service,
                 "service_feed": service_feed,
                 "service_feed_url": feed_url(request, service_feed) if service_feed else "",
@@ -216,6 +217,26 @@ class CalendarView(ChangeReaderMixin, View):
             "conflicted": entry.conflicted,
             "reasons": reasons.get(change.pk, []) if change is not None else [],
         }
+
+
+class FeedCreateView(ChangeReaderMixin, View):
+    """POST: the viewer's calendar link (their own changes, or ``service``'s), made once."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        service = None
+        target = reverse("change-calendar")
+        if request.POST.get("service"):
+            service = (
+                services_visible_to(request.user)
+                .filter(pk=request.POST["service"] if request.POST["service"].isdigit() else 0)
+                .first()
+            )
+            if service is None:
+                raise Http404("No such service.")
+            target += f"?service={service.pk}"
+        feeds.feed_for(actor=request.user, service=service)
+        messages.success(request, "Calendar link made: subscribe to it in your calendar client.")
+        return redirect(target)
 
 
 class FeedResetView(ChangeReaderMixin, View):
@@ -336,6 +357,7 @@ class MetricsView(ChangeReaderMixin, View):
 
 urlpatterns: list[URLPattern] = [
     path("changes/calendar/", CalendarView.as_view(), name="change-calendar"),
+    path("changes/calendar/feeds/", FeedCreateView.as_view(), name="change-feed-create"),
     path(
         "changes/calendar/feeds/<int:pk>/reset/",
         FeedResetView.as_view(),

@@ -45,6 +45,7 @@ from accord.changes.selectors.impact import affected
 from accord.changes.selectors.schedule import conflicts_for
 from accord.changes.services import approvals, links, templates
 from accord.changes.services import changes as services
+from accord.changes.services.change_rules import missing_labels
 from accord.core.models import Organisation
 from accord.core.selectors import audit_events_visible_to
 from accord.core.web import RecordFormView, current_values, paginate, run_service
@@ -419,7 +420,7 @@ def render_change(
                 if review_open and (services.may_manage(user) or user.pk == change.owner_id)
                 else None
             ),
-            "missing": services.documentation_missing(change)
+            "missing": missing_labels(services.documentation_missing(change))
             if change.documentation_due_at and not change.documented_at
             else [],
             "overdue": bool(
