@@ -32,8 +32,9 @@ run: install
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e"
 
+# tests/domain is pure Python (no database): the SQLite run has already run it.
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" --create-db
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" --create-db --ignore=tests/domain
 
 e2e: install
 	$(BIN)/pytest -m e2e tests/e2e

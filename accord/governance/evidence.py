@@ -48,6 +48,9 @@ from accord.governance.models import Document, Objective, Process
 from accord.incidents.models import Incident
 from accord.portfolio.choices import ServiceStatus
 from accord.portfolio.models import CatalogueItem, CIRelationship, ConfigurationItem, Service
+from accord.problems.choices import KNOWN_ERROR_STATUSES
+from accord.problems.choices import OPEN_STATUSES as PROBLEM_OPEN
+from accord.problems.models import Problem, ProblemIncident
 from accord.service_requests.choices import ApprovalDecision
 from accord.service_requests.models import Approval, ServiceRequest
 
@@ -583,6 +586,38 @@ def incidents(now: dt.datetime) -> Evidence:
     )
 
 
+def problems(now: dt.datetime) -> Evidence:
+    """8.6.3: problems open and resolved, the known errors with their workarounds, the
+    incidents linked to problems in the last 90 days, and the fixes carried by changes."""
+    since = now - RECENT
+    counts = Problem.objects.aggregate(
+        open=Count("pk", filter=Q(status__in=PROBLEM_OPEN)),
+        known_errors=Count("pk", filter=Q(status__in=KNOWN_ERROR_STATUSES)),
+        without_workaround=Count("pk", filter=Q(status__in=KNOWN_ERROR_STATUSES, workaround="")),
+        resolved=Count("pk", filter=Q(resolved_at__gte=since)),
+        fixed_by_change=Count(
+            "pk", filter=Q(resolved_at__gte=since) & ~Q(change_reference=""), distinct=True
+        ),
+    )
+    linked = ProblemIncident.objects.filter(linked_at__gte=since).count()
+    return Evidence(
+        True,
+        f"{counts['open']} problems open, {counts['known_errors']} of them known errors; "
+        f"{counts['resolved']} resolved in the last 90 days ({counts['fixed_by_change']} by a "
+        f"change); {linked} incidents linked to problems.",
+        [
+            EvidenceItem("Problems open", counts["open"], link("problem-list")),
+            EvidenceItem("Known errors", counts["known_errors"], link("known-error-list")),
+            EvidenceItem("Problems resolved (90 days)", counts["resolved"], link("problem-list")),
+            EvidenceItem("Resolved by a change", counts["fixed_by_change"], link("change-list")),
+            EvidenceItem("Incidents linked to problems (90 days)", linked),
+        ],
+        [EvidenceItem("Known errors without a workaround", counts["without_workaround"])]
+        if counts["without_workaround"]
+        else [],
+    )
+
+
 def requests(now: dt.datetime) -> Evidence:
     """8.6.2: service requests of the last 90 days and the approvals decided on them."""
     since = now - RECENT
@@ -663,11 +698,11 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.4.2": unavailable(_then("Demand figures arrive with demand management")),
     "8.4.3": unavailable(_then("Capacity metrics and plans arrive with capacity management")),
     "8.5.1": change_management,
-    "8.5.2": unavailable(_then("Transition plans arrive with change management")),
+    "8.5.2": unavailable(_then("Transition plans arrive with service design and transition")),
     "8.5.3": releases,
     "8.6.1": incidents,
     "8.6.2": requests,
-    "8.6.3": unavailable(_then("Problem records arrive with problem management")),
+    "8.6.3": problems,
     "8.7.1": unavailable(_then("Outages and availability arrive with availability management")),
     "8.7.2": unavailable(_then("Continuity plans and tests arrive with continuity management")),
     "8.7.3": unavailable(_then("Security incidents arrive with security management")),
