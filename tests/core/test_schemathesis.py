@@ -52,7 +52,7 @@ def _load(*, coverage: bool, examples: int) -> schemathesis.BaseSchema:
 # (ACCORD_API_FUZZ_COVERAGE=1 make test), as an administrator, who reaches every write path.
 # The generated examples run always, for administrators and customers alike.
 COVERAGE = os.environ.get("ACCORD_API_FUZZ_COVERAGE", "") == "1"
-admin_schema = _load(coverage=COVERAGE, examples=6)
+admin_schema = _load(coverage=COVERAGE, examples=5)
 # A customer is refused or scoped on nearly every operation: fewer examples find what there is.
 customer_schema = _load(coverage=False, examples=3)
 
@@ -106,12 +106,14 @@ def customer_headers(directory):
 shared_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.api_fuzz
 @admin_schema.parametrize()
 @shared_fixtures
 def test_api_never_answers_5xx_to_an_administrator(case, admin_headers):
     case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])
 
 
+@pytest.mark.api_fuzz
 @customer_schema.parametrize()
 @shared_fixtures
 def test_api_never_answers_5xx_to_a_customer_user(case, customer_headers):
