@@ -118,6 +118,7 @@ def check_the_printing_problem_names_its_fix_freeze_and_release():
     ]
 
 
+@pytest.mark.demo
 def test_the_demo_week_of_changes_and_loading_twice_adds_nothing(demo):
     # One test, because loading the whole demo is the expensive part.
     check_a_week_of_changes_of_every_type_and_status()

@@ -182,6 +182,7 @@ def counts() -> dict[str, int]:
     }
 
 
+@pytest.mark.demo
 def test_demo_loads_into_an_empty_database_once_and_is_idempotent():
     # One test for both, because loading the whole demo is the expensive part.
     OrganisationFactory(kind=OrganisationKind.PROVIDER, code="MINE")

@@ -27,6 +27,7 @@ def test_the_demo_is_one_of_the_demo_loaders(settings):
     assert names.index("accord.feedback.demo") > names.index("accord.incidents.demo")
 
 
+@pytest.mark.demo
 def test_the_demo_loads_surveys_and_complaints_without_mail():
     _load_demo()
     surveys = Survey.objects.all()

@@ -16,6 +16,7 @@ from accord.notifications.models import Notification, OutboundMail
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.demo
 def test_demo_governance_is_approved_by_top_management_and_partly_assessed():
     call_command("demo", stdout=io.StringIO())
     assert Process.objects.count() >= 20

@@ -18,6 +18,7 @@ from tests.factories import provider
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.demo
 def test_demo_loads_a_realistic_mix_and_generates_more_on_demand():
     call_command("demo", stdout=io.StringIO())
     assert Incident.objects.count() == DEMO_INCIDENTS
@@ -51,6 +52,7 @@ def test_demo_loads_a_realistic_mix_and_generates_more_on_demand():
         assert incident.sla_due_at == (min(due) if due else None)
 
 
+@pytest.mark.demo
 def test_generated_history_sends_no_flood_of_notices():
     from accord.agreements.escalation import escalate
     from accord.notifications.models import Notification

@@ -16,6 +16,7 @@ from accord.problems.selectors.known_errors import suggestions_for_incident
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.demo
 def test_demo_problems_from_detection_to_known_errors():
     call_command("demo", stdout=io.StringIO())
     known = Problem.objects.get(status=ProblemStatus.KNOWN_ERROR)

@@ -86,6 +86,7 @@ def test_suggestions_read_the_candidates_in_one_query():
     assert len(queries) == 1
 
 
+@pytest.mark.demo
 def test_demo_incidents_get_known_errors_of_their_service():
     call_command("demo", verbosity=0)
     incident = (

@@ -15,6 +15,7 @@ from accord.service_requests.models import Approval, FulfilmentTask, ServiceRequ
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.demo
 def test_demo_requests_cover_the_lifecycle():
     call_command("demo", stdout=io.StringIO())
     assert ServiceRequest.objects.count() == DEMO_REQUESTS
