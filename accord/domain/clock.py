@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -395,6 +395,51 @@ class BusinessCalendar:
             total += self._business_before(stop + offset) - self._business_before(low + offset)
             low = stop
         return timedelta(microseconds=total)
+
+    def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The maximal open stretches of real time inside ``[start, end)``, in order.
+
+        Each stretch is a pair of aware UTC datetimes, clipped to ``[start, end)``; touching
+        stretches (an interval ending at 24:00 and the next day's starting at 00:00, or the
+        open hours on both sides of a clock change) come out as one. Availability reporting
+        needs the stretches themselves, not only their total, to intersect them with outages.
+        Their lengths add up to :meth:`elapsed` over the same range: both read real instants
+        through wall time, and a fall-back fold that repeats open wall time is open real time
+        twice in both.
+        """
+        low = _to_us(start, "start")
+        high = _to_us(end, "end")
+        if high < low:
+            raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+        return self._open_stretches(low, high)
+
+    def _open_stretches(self, low: int, high: int) -> Iterator[tuple[datetime, datetime]]:
+        table = self._table
+        pending: tuple[int, int] | None = None
+        while low < high:
+            piece_end, offset = table.piece(low)
+            stop = piece_end if piece_end < high else high
+            wall_low = low + offset
+            wall_high = stop + offset
+            day = wall_low // _DAY_US
+            while day * _DAY_US < wall_high:
+                if not self._is_holiday(day):
+                    base = day * _DAY_US
+                    for begin, finish in self._intervals[(day + _WEEKDAY_SHIFT) % 7]:
+                        first = max(base + begin, wall_low) - offset
+                        last = min(base + finish, wall_high) - offset
+                        if first >= last:
+                            continue
+                        if pending is not None and first <= pending[1]:
+                            pending = (pending[0], max(pending[1], last))
+                            continue
+                        if pending is not None:
+                            yield _from_us(pending[0], UTC), _from_us(pending[1], UTC)
+                        pending = (first, last)
+                day += 1
+            low = stop
+        if pending is not None:
+            yield _from_us(pending[0], UTC), _from_us(pending[1], UTC)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant ``t >= start`` with ``elapsed(start, t) == duration``.
