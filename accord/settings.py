@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "accord.governance",
     "accord.problems",
     "accord.changes",
+    "accord.availability",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "detect-problems": {"task": "accord.problems.tasks.detect_problems", "schedule": 15 * 60},
     "follow-up-changes": {"task": "accord.changes.tasks.follow_up_changes", "schedule": 15 * 60},
+    # Ongoing outages use up downtime budgets as time passes: warn before the target is lost.
+    "watch-availability": {
+        "task": "accord.availability.tasks.watch_availability",
+        "schedule": 10 * 60,
+    },
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
     "resume-retarget-runs": {
         "task": "accord.agreements.tasks.resume_retarget_runs",
@@ -321,6 +327,15 @@ ACCORD_CHANGE_EMERGENCY_DOC_HOURS = int(os.environ.get("ACCORD_CHANGE_EMERGENCY_
 # linked to it as possibly caused by it.
 ACCORD_CHANGE_CAUSED_WINDOW_DAYS = int(os.environ.get("ACCORD_CHANGE_CAUSED_WINDOW_DAYS", 3))
 
+# Availability (see docs/availability.md). An unplanned outage longer than this many minutes
+# needs a completed investigation before it may close.
+ACCORD_AVAILABILITY_INVESTIGATION_MINUTES = int(
+    os.environ.get("ACCORD_AVAILABILITY_INVESTIGATION_MINUTES", 30)
+)
+# Share of a period's downtime budget at which the availability target counts as threatened
+# (when the agreement's availability target sets no warning threshold of its own).
+ACCORD_AVAILABILITY_WARNING_SHARE = float(os.environ.get("ACCORD_AVAILABILITY_WARNING_SHARE", 0.8))
+
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
@@ -337,6 +352,7 @@ ACCORD_DEMO_MODULES = [
     "accord.governance.demo",
     "accord.problems.demo",
     "accord.changes.demo",
+    "accord.availability.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------

@@ -80,6 +80,20 @@ CAPABILITIES: dict[str, Capability] = {
             "Run change management: assess and schedule changes, publish standard changes, "
             "keep the approval matrix, risk questions, freeze windows and releases",
         ),
+        Capability("availability.view", "Read outages, availability figures and downtime budgets"),
+        Capability(
+            "outages.record",
+            "Record outages, raise them from major incidents and changes, restore them",
+        ),
+        Capability(
+            "availability.manage",
+            "Run availability management: exclusions from agreements, investigations, closing "
+            "and cancelling outages",
+        ),
+        Capability(
+            "availability.status",
+            "See the status page of their organisation's services (outages and maintenance)",
+        ),
         Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
@@ -90,7 +104,7 @@ CAPABILITIES: dict[str, Capability] = {
 # Everyone signed in may see their own directory scope and their own audit events.
 _BASE = {"directory.view"}
 # Every member of the provider's staff reads the governance records (documents may narrow it).
-_STAFF = _BASE | {"governance.view", "problems.view", "changes.view"}
+_STAFF = _BASE | {"governance.view", "problems.view", "changes.view", "availability.view"}
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
 
@@ -103,7 +117,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.SERVICE_OWNER: frozenset(
         _STAFF
-        | {"portfolio.manage", "catalogue.manage", "cmdb.manage", "feedback.view", "changes.raise"}
+        | {
+            "portfolio.manage",
+            "catalogue.manage",
+            "cmdb.manage",
+            "feedback.view",
+            "changes.raise",
+            "outages.record",
+        }
     ),
     Role.SERVICE_LEVEL_MANAGER: frozenset(
         _MANAGER
@@ -116,6 +137,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "feedback.view",
             "complaints.manage",
             "mail.templates",
+            "availability.manage",
         }
     ),
     Role.INCIDENT_MANAGER: frozenset(
@@ -128,6 +150,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "requests.manage",
             "problems.raise",
             "changes.raise",
+            "outages.record",
         }
     ),
     Role.PROBLEM_MANAGER: frozenset(
@@ -135,11 +158,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.CHANGE_MANAGER: frozenset(
         _MANAGER
-        | {"cmdb.manage", "incidents.work", "problems.raise", "changes.raise", "changes.manage"}
+        | {
+            "cmdb.manage",
+            "incidents.work",
+            "problems.raise",
+            "changes.raise",
+            "changes.manage",
+            "outages.record",
+        }
     ),
     Role.CHANGE_AUTHORITY: frozenset(_STAFF),
     Role.CAPACITY_MANAGER: frozenset(_STAFF),
-    Role.AVAILABILITY_MANAGER: frozenset(_STAFF),
+    Role.AVAILABILITY_MANAGER: frozenset(
+        _MANAGER | {"outages.record", "availability.manage", "problems.raise"}
+    ),
     Role.AGENT: frozenset(
         _STAFF | {"incidents.work", "requests.work", "problems.raise", "changes.raise"}
     ),
@@ -151,6 +183,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "complaints.raise",
             "documents.read_shared",
             "known_errors.read_published",
+            "availability.status",
         }
     ),
     Role.CUSTOMER_MANAGER: frozenset(
@@ -162,6 +195,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "complaints.raise",
             "documents.read_shared",
             "known_errors.read_published",
+            "availability.status",
         }
     ),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".

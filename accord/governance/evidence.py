@@ -564,6 +564,76 @@ def releases(now: dt.datetime) -> Evidence:
     )
 
 
+def availability(now: dt.datetime) -> Evidence:
+    """8.7.1: availability targets agreed for live services, outages recorded in the last 90
+    days, and the investigations of unplanned outages."""
+    from accord.availability.choices import InvestigationStatus, OutageKind
+    from accord.availability.models import Outage
+
+    since = now - RECENT
+    with_target = Q(
+        agreements__status=AgreementStatus.ACTIVE,
+        agreements__kind=AgreementKind.SLA,
+        agreements__targets__metric="availability",
+    )
+    services = Service.objects.filter(status=ServiceStatus.LIVE).aggregate(
+        live=Count("pk", distinct=True),
+        targeted=Count("pk", filter=with_target, distinct=True),
+    )
+    live_count, targeted_count = services["live"], services["targeted"]
+    kept = Q(cancelled_at__isnull=True)
+    counts = Outage.objects.filter(start__gte=since).aggregate(
+        total=Count("pk", filter=kept),
+        unplanned=Count("pk", filter=kept & Q(kind=OutageKind.UNPLANNED)),
+        planned=Count("pk", filter=kept & Q(kind=OutageKind.PLANNED)),
+        ongoing=Count("pk", filter=kept & Q(end__isnull=True, start__lte=now)),
+        investigated=Count("investigation"),
+        completed=Count(
+            "investigation", filter=Q(investigation__status=InvestigationStatus.COMPLETED)
+        ),
+    )
+    investigations = {"total": counts["investigated"], "completed": counts["completed"]}
+    untargeted = live_count - targeted_count
+    open_investigations = investigations["total"] - investigations["completed"]
+    gaps = []
+    if untargeted:
+        gaps.append(
+            EvidenceItem(
+                "Live services without an agreed availability target",
+                untargeted,
+                link("availability-overview"),
+            )
+        )
+    if open_investigations:
+        gaps.append(
+            EvidenceItem(
+                "Unplanned outages still under investigation",
+                open_investigations,
+                link("outage-list"),
+            )
+        )
+    return Evidence(
+        True,
+        f"{targeted_count} of {live_count} live services have an agreed availability target; "
+        f"{counts['total']} outages recorded in the last 90 days ({counts['unplanned']} "
+        f"unplanned, {counts['planned']} planned); {investigations['completed']} of "
+        f"{investigations['total']} investigations completed.",
+        [
+            EvidenceItem(
+                "Live services with an availability target",
+                targeted_count,
+                link("availability-overview"),
+            ),
+            EvidenceItem("Outages recorded (90 days)", counts["total"], link("outage-list")),
+            EvidenceItem("Unplanned", counts["unplanned"]),
+            EvidenceItem("Planned maintenance", counts["planned"]),
+            EvidenceItem("Ongoing now", counts["ongoing"]),
+            EvidenceItem("Investigations completed", investigations["completed"]),
+        ],
+        gaps,
+    )
+
+
 def incidents(now: dt.datetime) -> Evidence:
     """8.6.1: incidents of the last 90 days, the major ones and their reviews."""
     counts = Incident.objects.filter(opened_at__gte=now - RECENT).aggregate(
@@ -703,7 +773,7 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.6.1": incidents,
     "8.6.2": requests,
     "8.6.3": problems,
-    "8.7.1": unavailable(_then("Outages and availability arrive with availability management")),
+    "8.7.1": availability,
     "8.7.2": unavailable(_then("Continuity plans and tests arrive with continuity management")),
     "8.7.3": unavailable(_then("Security incidents arrive with security management")),
     "9.1": measurement,

@@ -45,6 +45,9 @@ class NotificationKind(models.TextChoices):
     CHANGE_APPROVED = "change.approved", "Change approved"
     CHANGE_REJECTED = "change.rejected", "Change rejected"
     CHANGE_DOCUMENTATION_OVERDUE = "change.documentation_overdue", "Emergency change undocumented"
+    AVAILABILITY_THREATENED = "availability.threatened", "Availability target threatened"
+    AVAILABILITY_BREACHED = "availability.breached", "Availability target missed"
+    OUTAGE_INVESTIGATION = "outage.investigation", "Outage needs an investigation"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -71,6 +74,9 @@ NOTIFICATION_KIND_COLOURS = {
     "change.approved": "green",
     "change.rejected": "red",
     "change.documentation_overdue": "red",
+    "availability.threatened": "amber",
+    "availability.breached": "red",
+    "outage.investigation": "amber",
 }
 
 

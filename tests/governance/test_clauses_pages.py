@@ -45,7 +45,7 @@ class TestRegisterPage(ListPageTests):
             "4.3 Scope of the SMS",
             "10.2 Continual improvement",
             "Not in Accord yet",
-            "Outages and availability arrive with availability management",
+            "Continuity plans and tests arrive with continuity management",
             "All clauses",
         ]
 

@@ -543,6 +543,11 @@ def incident_update(
             link_for_ticket=f"/portal/incidents/{saved.pk}/",
             now=now,
         )
+    if "resolve" in steps or "reopen" in steps:
+        # Outages raised from this incident end at its resolution and go on when it reopens.
+        from accord.availability.services import outages_follow_incident
+
+        outages_follow_incident(incident=saved, now=now)
     return saved
 
 
