@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("accord.governance.api.urls")),
     path("api/v1/", include("accord.problems.api.urls")),
     path("api/v1/", include("accord.changes.api.urls")),
+    path("api/v1/", include("accord.availability.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("accord.governance.urls")),
     path("", include("accord.problems.urls")),
     path("", include("accord.changes.urls")),
+    path("", include("accord.availability.urls")),
 ]
 
 handler403 = "accord.core.errors.permission_denied"

@@ -38,6 +38,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Problems", "problem-list")
     if staff and has_capability(user, "changes.view"):
         _add(items, "Changes", "change-list")
+    if staff and has_capability(user, "availability.view"):
+        _add(items, "Availability", "availability-overview")
+    elif has_capability(user, "availability.status"):
+        _add(items, "Service status", "portal-status")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

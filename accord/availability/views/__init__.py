@@ -1,0 +1,1 @@
+"""Pages of availability management (see ``figures`` and ``outages``)."""
