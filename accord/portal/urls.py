@@ -15,4 +15,5 @@ urlpatterns = [
     path("portal/incidents/new/", views.incident_new, name="portal-incident-new"),
     path("portal/incidents/<int:pk>/", views.incident_detail, name="portal-incident"),
     path("portal/incidents/<int:pk>/move/", views.incident_move, name="portal-incident-move"),
+    path("portal/status/", views.status, name="portal-status"),
 ]

@@ -466,3 +466,33 @@ def incident_move(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{incident.reference} updated.")
     return redirect("portal-incident", pk=incident.pk)
+
+
+# --- service status -----------------------------------------------------------------------------
+
+
+@portal_page
+def status(request: HttpRequest) -> HttpResponse:
+    """How the organisation's services are doing now: outages going on, planned maintenance
+    ahead, and this month's availability of its agreements against their targets."""
+    from accord.availability import selectors as availability
+
+    if not availability.sees_status(request.user):
+        raise PermissionDenied("The status page is for the people of our customers.")
+    now = timezone.now()
+    page = availability.status_page(request.user, now)
+    agreements = availability.agreements_for_measure(
+        availability.availability_agreements_visible_to(request.user)
+        .filter(status="active", targets__metric="availability")
+        .distinct()
+    )
+    measured = availability.measure_agreements(list(agreements), period=None, now=now)
+    return render(
+        request,
+        "portal/status.html",
+        {
+            **page,
+            "measured": [(m, *availability.STATUS_LABELS[m.status]) for m in measured],
+            "now": now,
+        },
+    )

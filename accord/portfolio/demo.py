@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 from accord.agreements import services as agreement_services
 from accord.agreements.models import Agreement, Calendar
@@ -124,7 +125,8 @@ CATALOGUE = [
         True,
     ),
 ]
-# code, name, kind, organisation, team, services, calendar, targets {(metric, priority): hours}
+# code, name, kind, organisation, team, services, calendar, targets {(metric, priority): hours
+# or, for availability, a percentage}
 SLA_TARGETS = {
     ("first_response", "P1"): 0.5,
     ("resolution", "P1"): 4,
@@ -145,9 +147,18 @@ AGREEMENTS = [
         None,
         ["MAIL", "ERP", "WORKPLACE"],
         "Berlin business hours",
-        SLA_TARGETS,
+        {**SLA_TARGETS, ("availability", ""): 99.5},
     ),
-    ("SLA-GLOBEX", "Globex services", "sla", "GLOBEX", None, ["MAIL", "NET"], "24x7", SLA_TARGETS),
+    (
+        "SLA-GLOBEX",
+        "Globex services",
+        "sla",
+        "GLOBEX",
+        None,
+        ["MAIL", "NET"],
+        "24x7",
+        {**SLA_TARGETS, ("availability", ""): 99.9},
+    ),
     (
         "SLA-UMBRELLA",
         "Umbrella services",
@@ -156,7 +167,7 @@ AGREEMENTS = [
         None,
         ["ERP", "WORKPLACE"],
         "Berlin business hours",
-        SLA_TARGETS,
+        {**SLA_TARGETS, ("availability", ""): 99.0},
     ),
     (
         "OLA-DESK",
@@ -260,13 +271,17 @@ def steps() -> Iterator[tuple[str, Callable[[], None]]]:
                 services=list(Service.objects.filter(code__in=svcs)),
                 text=f"{name}.\n\nTargets are counted in business time of the {cal} calendar.",
             )
-            for (metric, priority), hours in targets.items():
+            for (metric, priority), value in targets.items():
                 agreement_services.target_create(
                     actor=None,
                     agreement=agreement,
                     metric=metric,
                     priority=priority,
-                    duration=hours * H,
+                    **(
+                        {"percentage": Decimal(str(value))}
+                        if metric == "availability"
+                        else {"duration": value * H}
+                    ),
                 )
             agreement_services.agreement_activate(actor=None, agreement=agreement)
 
