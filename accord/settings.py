@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "accord.problems",
     "accord.changes",
     "accord.availability",
+    "accord.capacity",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,8 @@ CELERY_BEAT_SCHEDULE = {
     "detect-problems": {"task": "accord.problems.tasks.detect_problems", "schedule": 15 * 60},
     "follow-up-changes": {"task": "accord.changes.tasks.follow_up_changes", "schedule": 15 * 60},
     # Ongoing outages use up downtime budgets as time passes: warn before the target is lost.
+    # Capacity samples rolled up, thresholds read, expired raw samples deleted.
+    "roll-up-capacity": {"task": "accord.capacity.tasks.roll_up_capacity", "schedule": 5 * 60},
     "watch-availability": {
         "task": "accord.availability.tasks.watch_availability",
         "schedule": 10 * 60,
@@ -335,6 +338,11 @@ ACCORD_AVAILABILITY_INVESTIGATION_MINUTES = int(
 # Share of a period's downtime budget at which the availability target counts as threatened
 # (when the agreement's availability target sets no warning threshold of its own).
 ACCORD_AVAILABILITY_WARNING_SHARE = float(os.environ.get("ACCORD_AVAILABILITY_WARNING_SHARE", 0.8))
+
+# Capacity (see docs/capacity.md): raw samples are kept this many days (their hourly and daily
+# rollups for good); samples timed more than this many minutes ahead of the clock are refused.
+ACCORD_CAPACITY_RAW_DAYS = int(os.environ.get("ACCORD_CAPACITY_RAW_DAYS", 90))
+ACCORD_CAPACITY_FUTURE_MINUTES = int(os.environ.get("ACCORD_CAPACITY_FUTURE_MINUTES", 5))
 
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))

@@ -244,17 +244,21 @@ def _outage_rows(
 
 
 def _domain_outages(rows: Iterable[tuple[Any, ...]], skip: set[int] | None = None) -> list[Any]:
-    return [
-        av.Outage(
-            start=start,
-            end=end,
-            weight=Fraction(str(weight)),
-            planned=kind == OutageKind.PLANNED,
-            ref=pk,
+    # Weights take a handful of values (1, 0.5 …): convert each distinct one once.
+    weights: dict[Any, Fraction] = {}
+    outages = []
+    for pk, _service, start, end, weight, kind in rows:
+        if skip and pk in skip:
+            continue
+        share = weights.get(weight)
+        if share is None:
+            share = weights[weight] = Fraction(str(weight))
+        outages.append(
+            av.Outage(
+                start=start, end=end, weight=share, planned=kind == OutageKind.PLANNED, ref=pk
+            )
         )
-        for pk, _service, start, end, weight, kind in rows
-        if not skip or pk not in skip
-    ]
+    return outages
 
 
 def service_zone(service: Service, governing: tuple[Agreement, Target] | None) -> ZoneInfo:

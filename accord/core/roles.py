@@ -95,6 +95,17 @@ CAPABILITIES: dict[str, Capability] = {
             "See the status page of their organisation's services (outages and maintenance)",
         ),
         Capability(
+            "capacity.view", "Read capacity metrics, utilisation, forecasts and capacity plans"
+        ),
+        Capability(
+            "capacity.record",
+            "Send capacity samples (API batches, CSV files): what monitoring tools use",
+        ),
+        Capability(
+            "capacity.manage",
+            "Run capacity management: metrics and their thresholds, scrape targets, plans",
+        ),
+        Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
         ),
@@ -104,7 +115,13 @@ CAPABILITIES: dict[str, Capability] = {
 # Everyone signed in may see their own directory scope and their own audit events.
 _BASE = {"directory.view"}
 # Every member of the provider's staff reads the governance records (documents may narrow it).
-_STAFF = _BASE | {"governance.view", "problems.view", "changes.view", "availability.view"}
+_STAFF = _BASE | {
+    "governance.view",
+    "problems.view",
+    "changes.view",
+    "availability.view",
+    "capacity.view",
+}
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
 
@@ -168,7 +185,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     Role.CHANGE_AUTHORITY: frozenset(_STAFF),
-    Role.CAPACITY_MANAGER: frozenset(_STAFF),
+    Role.CAPACITY_MANAGER: frozenset(
+        _MANAGER | {"capacity.record", "capacity.manage", "changes.raise"}
+    ),
     Role.AVAILABILITY_MANAGER: frozenset(
         _MANAGER | {"outages.record", "availability.manage", "problems.raise"}
     ),
@@ -214,6 +233,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "agreements.manage",
             "incidents.configure",
             "mail.templates",
+            "capacity.record",
         }
     ),
 }

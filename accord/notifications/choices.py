@@ -48,6 +48,8 @@ class NotificationKind(models.TextChoices):
     AVAILABILITY_THREATENED = "availability.threatened", "Availability target threatened"
     AVAILABILITY_BREACHED = "availability.breached", "Availability target missed"
     OUTAGE_INVESTIGATION = "outage.investigation", "Outage needs an investigation"
+    CAPACITY_WARNING = "capacity.warning", "Capacity warning"
+    CAPACITY_CRITICAL = "capacity.critical", "Capacity critical"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -77,6 +79,8 @@ NOTIFICATION_KIND_COLOURS = {
     "availability.threatened": "amber",
     "availability.breached": "red",
     "outage.investigation": "amber",
+    "capacity.warning": "amber",
+    "capacity.critical": "red",
 }
 
 

@@ -1,0 +1,3 @@
+"""The capacity API under /api/v1/."""
+
+urlpatterns: list = []

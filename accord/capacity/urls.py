@@ -1,0 +1,3 @@
+"""Pages of capacity management."""
+
+urlpatterns: list = []
