@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     # Ongoing outages use up downtime budgets as time passes: warn before the target is lost.
     # Capacity samples rolled up, thresholds read, expired raw samples deleted.
     "roll-up-capacity": {"task": "accord.capacity.tasks.roll_up_capacity", "schedule": 5 * 60},
+    # Each target is read when its own interval has passed; this only looks for due ones.
+    "scrape-capacity-targets": {"task": "accord.capacity.tasks.scrape_targets", "schedule": 30},
     "watch-availability": {
         "task": "accord.availability.tasks.watch_availability",
         "schedule": 10 * 60,
@@ -361,6 +363,7 @@ ACCORD_DEMO_MODULES = [
     "accord.problems.demo",
     "accord.changes.demo",
     "accord.availability.demo",
+    "accord.capacity.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ class Metric(VersionedModel):
     much of it can be used, and at which values it warns and becomes critical."""
 
     code = models.CharField(
-        max_length=64,
+        max_length=32,
         unique=True,
         validators=[code_validator],
         help_text="How samples name the metric, e.g. MAIL-STORAGE.",
@@ -203,7 +203,8 @@ class ScrapeTarget(VersionedModel):
     schedule; its samples go to the metrics whose ``prometheus_name`` and labels match."""
 
     name = models.CharField(max_length=120, unique=True)
-    url = models.URLField(max_length=500)
+    # Not a URLField: hosts on the provider's network are often bare names (http://mail-01:9100).
+    url = models.CharField(max_length=500, help_text="http:// or https:// address of the text.")
     interval_seconds = models.PositiveIntegerField(default=300)
     is_active = models.BooleanField(default=True)
     last_scraped_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,7 +1,8 @@
 """Rolling raw samples up into hourly and daily aggregates, and reading them back as series.
 
-The job takes the days marked by ingestion (``PendingRollup``), reads each day's raw samples of
-a metric once, and writes that day's hourly buckets and its daily bucket (count, minimum,
+The job takes the days marked by ingestion (``PendingRollup``), reads the raw samples of each
+run of consecutive pending days of a metric once, and writes those days' hourly buckets and
+daily buckets (count, minimum,
 maximum, sum and 95th percentile), replacing what was there. Recomputing a whole day from the
 raw samples, rather than adding to the buckets, keeps the aggregates equal to what the raw
 samples say however late or corrected they arrived, and makes a repeated run harmless. Raw
@@ -65,30 +66,41 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def _roll_day(metric_id: int, day: dt.date) -> list[Rollup]:
-    start = _day_start(day)
-    values = list(
-        Sample.objects.filter(
-            metric_id=metric_id, at__gte=start, at__lt=start + dt.timedelta(days=1)
-        )
+def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) runs, so a run is one range query."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _roll_days(metric_id: int, first: dt.date, last: dt.date) -> list[Rollup]:
+    """Recompute the rollups of ``first`` … ``last`` (consecutive days) of one metric from its
+    raw samples: one read and one delete for the whole run."""
+    start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
+    values = (
+        Sample.objects.filter(metric_id=metric_id, at__gte=start, at__lt=end)
         .order_by("at")
         .values_list("at", "value")
     )
-    Rollup.objects.filter(
-        metric_id=metric_id,
-        bucket__gte=start,
-        bucket__lt=start + dt.timedelta(days=1),
-    ).delete()
-    if not values:
-        return []
+    Rollup.objects.filter(metric_id=metric_id, bucket__gte=start, bucket__lt=end).delete()
     hours: dict[dt.datetime, list[float]] = defaultdict(list)
+    days: dict[dt.datetime, list[float]] = defaultdict(list)
     for at, value in values:
-        hours[at.replace(minute=0, second=0, microsecond=0)].append(value)
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        hours[hour].append(value)
+        days[hour.replace(hour=0)].append(value)
     rows = [
         _row(metric_id, Granularity.HOUR, bucket_of(hour, group))
         for hour, group in sorted(hours.items())
     ]
-    rows.append(_row(metric_id, Granularity.DAY, bucket_of(start, [v for _, v in values])))
+    rows.extend(
+        _row(metric_id, Granularity.DAY, bucket_of(day, group))
+        for day, group in sorted(days.items())
+    )
     return rows
 
 
@@ -116,14 +128,18 @@ def roll_up(*, limit: int | None = None) -> set[int]:
         with transaction.atomic():
             pending = list(
                 PendingRollup.objects.select_for_update(skip_locked=True)
-                .order_by("day", "metric_id")
+                .order_by("metric_id", "day")
                 .values_list("pk", "metric_id", "day")[:step]
             )
             if not pending:
                 break
-            rows: list[Rollup] = []
+            by_metric: dict[int, list[dt.date]] = defaultdict(list)
             for _pk, metric_id, day in pending:
-                rows.extend(_roll_day(metric_id, day))
+                by_metric[metric_id].append(day)
+            rows: list[Rollup] = []
+            for metric_id, days in by_metric.items():
+                for first, last in _runs(days):
+                    rows.extend(_roll_days(metric_id, first, last))
                 touched.add(metric_id)
             Rollup.objects.bulk_create(rows, batch_size=2000)
             PendingRollup.objects.filter(pk__in=[p[0] for p in pending]).delete()

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accord.capacity.choices import LEVEL_ORDER, Level
+from accord.capacity.choices import LEVEL_ORDER, Aggregation, Level
 from accord.capacity.models import Metric, ThresholdState
 from accord.capacity.rollups import Bucket, daily_values
 from accord.core.permissions import has_capability, sees_all_organisations
@@ -77,6 +77,21 @@ class Outlook:
         return ex.expected
 
 
+def series_points(metric: Metric, history: Sequence[tuple[dt.date, Bucket]]) -> list[fc.Point]:
+    """The daily points a forecast reads. For peak and 95th-percentile metrics each day carries
+    the highest value of its trailing week (that day and the six before), so a quiet weekend
+    does not hide a busy Monday: capacity runs out on the busiest days, and the trend of those
+    is what matters. Mean metrics read their daily means."""
+    values = [(day, bucket.read(metric.aggregation)) for day, bucket in history]
+    if metric.aggregation == Aggregation.MEAN:
+        return [fc.Point(day, value) for day, value in values]
+    points = []
+    for day, _value in values:
+        week = [v for d, v in values if day - dt.timedelta(days=6) <= d <= day]
+        points.append(fc.Point(day, max(week)))
+    return points
+
+
 def _state_level(metric: Metric) -> str:
     try:
         state: ThresholdState = metric.state
@@ -93,7 +108,7 @@ def outlooks(metrics: Sequence[Metric], *, today: dt.date) -> list[Outlook]:
     found = []
     for metric in metrics:
         history = days.get(metric.pk, [])
-        points = [fc.Point(day, bucket.read(metric.aggregation)) for day, bucket in history]
+        points = series_points(metric, history)
         outlook = fc.forecast(
             points,
             [metric.warning_threshold, metric.critical_threshold, metric.usable_capacity],

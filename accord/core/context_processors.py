@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Availability", "availability-overview")
     elif has_capability(user, "availability.status"):
         _add(items, "Service status", "portal-status")
+    if staff and has_capability(user, "capacity.view"):
+        _add(items, "Capacity", "capacity-overview")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

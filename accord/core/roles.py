@@ -185,9 +185,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     Role.CHANGE_AUTHORITY: frozenset(_STAFF),
-    Role.CAPACITY_MANAGER: frozenset(
-        _MANAGER | {"capacity.record", "capacity.manage", "changes.raise"}
-    ),
+    Role.CAPACITY_MANAGER: frozenset(_MANAGER | {"capacity.record", "capacity.manage"}),
     Role.AVAILABILITY_MANAGER: frozenset(
         _MANAGER | {"outages.record", "availability.manage", "problems.raise"}
     ),

@@ -564,6 +564,46 @@ def releases(now: dt.datetime) -> Evidence:
     )
 
 
+def capacity(now: dt.datetime) -> Evidence:
+    """8.4.3: capacity metrics of the live services, where they stand against their thresholds,
+    and the scrape targets that feed them."""
+    from accord.capacity.choices import Level as CapacityLevel
+    from accord.capacity.models import Metric, ScrapeTarget
+
+    metrics = Metric.objects.filter(is_active=True).aggregate(
+        total=Count("pk"),
+        warning=Count("pk", filter=Q(state__level=CapacityLevel.WARNING)),
+        critical=Count("pk", filter=Q(state__level=CapacityLevel.CRITICAL)),
+    )
+    services = Service.objects.filter(status=ServiceStatus.LIVE).aggregate(
+        live=Count("pk", distinct=True),
+        measured=Count("pk", filter=Q(capacity_metrics__is_active=True), distinct=True),
+    )
+    failing = ScrapeTarget.objects.filter(is_active=True).exclude(last_error="").count()
+    unmeasured = services["live"] - services["measured"]
+    gaps = []
+    if unmeasured:
+        gaps.append(
+            EvidenceItem(
+                "Live services without a capacity metric", unmeasured, link("capacity-overview")
+            )
+        )
+    if failing:
+        gaps.append(EvidenceItem("Scrape targets failing", failing))
+    return Evidence(
+        True,
+        f"{metrics['total']} capacity metrics on {services['measured']} of {services['live']} "
+        f"live services; {metrics['warning']} in warning, {metrics['critical']} critical.",
+        [
+            EvidenceItem("Capacity metrics", metrics["total"], link("capacity-overview")),
+            EvidenceItem("Live services measured", services["measured"]),
+            EvidenceItem("Metrics in warning", metrics["warning"]),
+            EvidenceItem("Metrics critical", metrics["critical"]),
+        ],
+        gaps,
+    )
+
+
 def availability(now: dt.datetime) -> Evidence:
     """8.7.1: availability targets agreed for live services, outages recorded in the last 90
     days, and the investigations of unplanned outages."""
@@ -766,7 +806,7 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.3.4": suppliers,
     "8.4.1": unavailable(_then("Budgets and costs per service arrive with budgeting")),
     "8.4.2": unavailable(_then("Demand figures arrive with demand management")),
-    "8.4.3": unavailable(_then("Capacity metrics and plans arrive with capacity management")),
+    "8.4.3": capacity,
     "8.5.1": change_management,
     "8.5.2": unavailable(_then("Transition plans arrive with service design and transition")),
     "8.5.3": releases,

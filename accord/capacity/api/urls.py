@@ -1,3 +1,20 @@
-"""The capacity API under /api/v1/."""
+"""The capacity API under /api/v1/: metrics and their series, samples (batches and CSV files),
+forecasts and scrape targets."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accord.capacity.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("capacity/metrics", views.MetricViewSet, basename="api-capacity-metric")
+router.register("capacity/forecasts", views.ForecastViewSet, basename="api-capacity-forecast")
+router.register(
+    "capacity/scrape-targets", views.ScrapeTargetViewSet, basename="api-capacity-scrape-target"
+)
+
+urlpatterns = [
+    path("capacity/samples/", views.SampleBatchView.as_view(), name="api-capacity-samples"),
+    path("capacity/samples/csv/", views.SampleCSVView.as_view(), name="api-capacity-samples-csv"),
+    *router.urls,
+]
