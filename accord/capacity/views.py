@@ -13,23 +13,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views import View
 
-from accord.capacity import selectors, services
+from accord.capacity import plans, selectors, services
 from accord.capacity.charts import amount, day_words, utilisation_chart
 from accord.capacity.choices import LEVEL_COLOURS, Aggregation, CapacityKind, Level
 from accord.capacity.forms import MetricForm, OverviewFilterForm, metric_initial
 from accord.capacity.models import Metric, ThresholdState
+from accord.capacity.words import crossing_words, percent, with_unit
 from accord.core.permissions import has_capability
-from accord.core.web import RecordFormView, scoped_object
+from accord.core.web import RecordFormView, run_service, scoped_object
 from accord.domain import forecast as fc
+from accord.governance.services.document_rules import add_months
 from accord.portfolio.models import Service
 from accord.portfolio.selectors.service import services_visible_to
 
@@ -63,49 +68,8 @@ class CapacityReaderMixin(LoginRequiredMixin):
 # --- words ---------------------------------------------------------------------------------------
 
 
-def _band_end(day: dt.date, expected: dt.date) -> str:
-    """One end of a band, with its year only when it differs from the expected day's."""
-    return day_words(day, year=day.year != expected.year)
-
-
-def crossing_words(crossing: fc.Crossing | None, *, trend: fc.Trend | None) -> str:
-    """When a threshold is reached, in words: "around 14 Mar 2027 (between 2 Mar and 30 Mar)",
-    "already over", "not within a year", or why nothing can be said yet."""
-    if crossing is None:
-        return "—"
-    if crossing.already:
-        return "already over"
-    if trend is None:
-        return "not enough data yet"
-    if crossing.expected is None:
-        if crossing.earliest is not None:
-            return f"not expected within a year (possibly from {day_words(crossing.earliest)})"
-        return "not within a year"
-    expected = crossing.expected
-    text = f"around {day_words(expected)}"
-    earliest, latest = crossing.earliest, crossing.latest
-    if earliest is not None and latest is not None:
-        if earliest != latest:
-            text += f" (between {_band_end(earliest, expected)} and {_band_end(latest, expected)})"
-    elif earliest is not None:
-        text += f" (from {_band_end(earliest, expected)}, possibly not within a year)"
-    return text
-
-
 def level_badge(level: str) -> dict[str, str]:
     return {"level": level, "label": Level(level).label, "colour": LEVEL_COLOURS[level]}
-
-
-def percent(share: float | None) -> str:
-    """A share as a whole percentage ("81 %"), one decimal below 10 %."""
-    if share is None:
-        return "—"
-    value = share * 100
-    return f"{value:.1f} %" if abs(value) < 10 else f"{value:.0f} %"
-
-
-def with_unit(value: float | None, unit: str) -> str:
-    return "—" if value is None else f"{amount(value)} {unit}"
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -416,3 +380,104 @@ class MetricFormView(CapacityReaderMixin, RecordFormView):
 def _to_write(data: dict[str, Any]) -> dict[str, Any]:
     """The cleaned form as the services take it: no labels is an empty set of labels."""
     return {**data, "prometheus_labels": data.get("prometheus_labels") or {}}
+
+
+# --- the capacity plan ---------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    """What a capacity plan is drafted for; :func:`accord.capacity.plans.plan_draft` checks it
+    (period, services and changes that exist) and writes."""
+
+    period_start = forms.DateField(
+        label="Period start", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label="Period end",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"At most {plans.MAX_PERIOD_MONTHS // 12} years after the start.",
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.none(),
+        required=False,
+        help_text="None: every service.",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    changes = forms.CharField(
+        required=False,
+        label="Planned changes",
+        help_text="References of the changes that carry out the plan, comma separated "
+        "(CHG-000012, CHG-000014).",
+    )
+    summary = forms.CharField(
+        required=False,
+        label="Capacity requirements",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=plans.SUMMARY_MAX,
+        help_text="Markdown. What the services need over the period, and why.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = services_visible_to(user).order_by("name")  # type: ignore[attr-defined]
+
+
+def plan_initial(today: dt.date) -> dict[str, Any]:
+    """The next twelve months from the first of next month."""
+    start = add_months(today.replace(day=1), 1)
+    return {"period_start": start, "period_end": add_months(start, 12) - dt.timedelta(days=1)}
+
+
+class PlanView(CapacityReaderMixin, View):
+    """``/capacity/plan/``: where the capacity plan stands in the document register, and (for
+    capacity managers) the form that drafts its next version from live data."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = PlanForm(initial=plan_initial(today_utc()), user=request.user)
+        return self.page(request, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not _may_manage(user):
+            raise PermissionDenied("Only capacity managers draft the capacity plan.")
+        form = PlanForm(request.POST, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            version = run_service(
+                form,
+                lambda: plans.plan_draft(
+                    actor=user,  # type: ignore[arg-type]
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    services=list(data["services"]),
+                    changes=plans.split_references(data["changes"]),
+                    summary=data["summary"],
+                    now=timezone.now(),
+                ),
+            )
+            if version is not None:
+                document = version.document
+                messages.success(
+                    request,
+                    f"Version {version.number} of {document.reference} {document.title} drafted "
+                    "from live data. Read it, then submit it for approval.",
+                )
+                return redirect("document-detail", pk=document.pk)
+        return self.page(request, form, status=400)
+
+    def page(self, request: HttpRequest, form: PlanForm, status: int = 200) -> HttpResponse:
+        document = plans.plan_document()
+        versions = []
+        if document is not None:
+            versions = list(document.versions.order_by("-number")[:5])
+        return render(
+            request,
+            "capacity/plan.html",
+            {
+                "document": document,
+                "versions": versions,
+                "form": form,
+                "may_manage": _may_manage(request.user),
+            },
+            status=status,
+        )

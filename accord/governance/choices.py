@@ -14,6 +14,7 @@ class DocumentKind(models.TextChoices):
     CHANGE_POLICY = "change_policy", "Change management policy"
     SECURITY_POLICY = "security_policy", "Information security policy"
     CONTINUITY_PLAN = "continuity_plan", "Continuity plan"
+    CAPACITY_PLAN = "capacity_plan", "Capacity plan"
     PROCESS_DEFINITION = "process_definition", "Process definition"
     PROCEDURE = "procedure", "Procedure"
     OTHER = "other", "Other"
@@ -29,6 +30,7 @@ APPROVER_ROLE_BY_KIND: dict[str, str] = {
     DocumentKind.SECURITY_POLICY: Role.TOP_MANAGEMENT,
     DocumentKind.CHANGE_POLICY: Role.SMS_OWNER,
     DocumentKind.CONTINUITY_PLAN: Role.SMS_OWNER,
+    DocumentKind.CAPACITY_PLAN: Role.SMS_OWNER,
     DocumentKind.PROCESS_DEFINITION: Role.SMS_OWNER,
     DocumentKind.PROCEDURE: Role.SMS_OWNER,
     DocumentKind.OTHER: Role.SMS_OWNER,

@@ -1,5 +1,5 @@
 """The capacity API under /api/v1/: metrics and their series, samples (batches and CSV files),
-forecasts and scrape targets."""
+forecasts, scrape targets and the drafting of the capacity plan."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -16,5 +16,6 @@ router.register(
 urlpatterns = [
     path("capacity/samples/", views.SampleBatchView.as_view(), name="api-capacity-samples"),
     path("capacity/samples/csv/", views.SampleCSVView.as_view(), name="api-capacity-samples-csv"),
+    path("capacity/plans/", views.PlanDraftView.as_view(), name="api-capacity-plans"),
     *router.urls,
 ]

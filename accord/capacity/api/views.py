@@ -9,6 +9,8 @@
 * ``capacity/forecasts/``: when each metric reaches its thresholds and runs out, soonest first.
 * ``capacity/scrape-targets/``: Prometheus endpoints (``capacity.manage``), and ``scrape/``
   to read one now.
+* ``capacity/plans/``: draft the capacity plan of the document register from live data
+  (``capacity.manage``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -47,7 +50,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accord.capacity import services
+from accord.capacity import plans, services
 from accord.capacity.api.serializers import (
     BucketSerializer,
     ForecastSerializer,
@@ -67,6 +70,7 @@ from accord.capacity.selectors import may_view, metrics_visible_to, outlooks
 from accord.core.api.base import VersionedModelViewSet
 from accord.core.api.pagination import AccordCursorPagination
 from accord.core.filters import IdFilter, SearchFilterMixin
+from accord.core.permissions import has_capability
 
 RECORD_DENIED = "Only capacity managers and administrators send capacity samples."
 #: Longest span a series answers, by granularity (days).
@@ -553,3 +557,80 @@ class ScrapeTargetViewSet(mixins.DestroyModelMixin, VersionedModelViewSet):
         now = timezone.now()
         outcome = services.scrape(target, now, actor=request.user)
         return Response({**outcome.as_dict(), "last_scraped_at": now})
+
+
+# --- the capacity plan --------------------------------------------------------------------------
+
+
+class PlanDraftSerializer(serializers.Serializer):
+    """What a capacity plan is drafted for."""
+
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    services = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, max_length=500
+    )
+    changes = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, default=list, max_length=500
+    )
+    summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=plans.SUMMARY_MAX,
+        trim_whitespace=False,
+    )
+
+
+class PlanAnswerSerializer(serializers.Serializer):
+    document = serializers.CharField(help_text="The plan's reference in the register (DOC-…).")
+    document_id = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The draft version's number.")
+    status = serializers.CharField()
+    body = serializers.CharField(help_text="The plan's text (Markdown).")
+
+
+class PlanDraftView(APIView):
+    """``POST capacity/plans/``: draft the capacity plan from live data."""
+
+    @extend_schema(
+        summary="Draft the capacity plan",
+        description="capacity.manage. Writes the plan for the period from live data (metrics "
+        "of the services named, or of every service, closest to limits first; tickets per "
+        "service per month over the last 12 full months; the changes named by reference; the "
+        "requirements in `summary`, Markdown) into a draft version of the capacity plan "
+        "document: the first call registers the document, later calls open the next version "
+        "or rewrite the open draft. A version in review refuses (400). Approval follows the "
+        "document register.",
+        request=PlanDraftSerializer,
+        responses={201: PlanAnswerSerializer, 400: INVALID, 403: DENIED, 404: NOT_FOUND},
+    )
+    def post(self, request: Request) -> Response:
+        user = request.user
+        if not may_view(user):
+            raise Http404("No such endpoint.")
+        if not has_capability(user, "capacity.manage"):
+            raise PermissionDenied("Only capacity managers draft the capacity plan.")
+        given = PlanDraftSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        version = plans.plan_draft(
+            actor=user,
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            services=data["services"],
+            changes=data["changes"],
+            summary=data["summary"],
+            now=timezone.now(),
+        )
+        document = version.document
+        return Response(
+            {
+                "document": document.reference,
+                "document_id": document.pk,
+                "version": version.number,
+                "status": version.status,
+                "body": version.body,
+            },
+            status=status.HTTP_201_CREATED,
+        )
