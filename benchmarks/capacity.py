@@ -21,46 +21,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
-import sys
-import tempfile
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432"
+from freshdb import drop, open_fresh
+
+PREFIX = "accord_bench_capacity"
 BATCH = 5000
-
-
-def setup(args: argparse.Namespace) -> str:
-    if args.sqlite:
-        var = tempfile.mkdtemp(prefix="accord-bench-capacity-")
-        os.environ["ACCORD_VAR_DIR"] = var
-        os.environ.pop("DATABASE_URL", None)
-        name = f"SQLite in {var}"
-    else:
-        import psycopg
-
-        name = f"accord_bench_capacity_{os.getpid()}"
-        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{PG_URL}/{name}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
-    sys.path.insert(0, os.getcwd())
-    import django
-
-    django.setup()
-    return name
-
-
-def drop(name: str) -> None:
-    if name.startswith("accord_bench_capacity_"):
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def metrics(count: int, prefix: str, owner: object, service: object) -> list:
@@ -89,11 +56,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
-    name = setup(args)
+    name = open_fresh(PREFIX, sqlite=args.sqlite)
     try:
         run(args, name)
     finally:
-        drop(name)
+        drop(name, PREFIX)
 
 
 def run(args: argparse.Namespace, name: str) -> None:
