@@ -20,6 +20,7 @@ from django.utils import timezone
 from accord.capacity.ingest import ingest
 from accord.capacity.models import Metric
 from accord.capacity.rollups import roll_up
+from accord.capacity.services import metric_create
 from accord.capacity.thresholds import evaluate
 from accord.core.choices import Role
 from accord.core.models import Person, RoleAssignment
@@ -64,17 +65,20 @@ def _load(now: dt.datetime) -> None:
     made = []
     for code, name, service, kind, unit, usable, warning, critical, aggregation in METRICS:
         made.append(
-            Metric.objects.create(
-                code=code,
-                name=name,
-                service=Service.objects.get(code=service),
-                kind=kind,
-                unit=unit,
-                usable_capacity=usable,
-                warning_threshold=warning,
-                critical_threshold=critical,
-                aggregation=aggregation,
-                owner=sam,
+            metric_create(
+                actor=None,
+                data={
+                    "code": code,
+                    "name": name,
+                    "service": Service.objects.get(code=service),
+                    "kind": kind,
+                    "unit": unit,
+                    "usable_capacity": usable,
+                    "warning_threshold": warning,
+                    "critical_threshold": critical,
+                    "aggregation": aggregation,
+                    "owner": sam,
+                },
             )
         )
     rng = random.Random(2026)

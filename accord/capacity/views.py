@@ -29,6 +29,7 @@ from accord.capacity import plans, selectors, services
 from accord.capacity.charts import amount, day_words, utilisation_chart
 from accord.capacity.choices import LEVEL_COLOURS, Aggregation, CapacityKind, Level
 from accord.capacity.forms import MetricForm, OverviewFilterForm, metric_initial
+from accord.capacity.ingest import may_ingest
 from accord.capacity.models import Metric, ThresholdState
 from accord.capacity.words import crossing_words, percent, with_unit
 from accord.core.permissions import has_capability
@@ -479,5 +480,48 @@ class PlanView(CapacityReaderMixin, View):
                 "form": form,
                 "may_manage": _may_manage(request.user),
             },
+            status=status,
+        )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header metric,at,value; one sample a row, times with their zone "
+        "(2026-11-27T14:30:00Z).",
+    )
+
+
+class UploadView(CapacityReaderMixin, View):
+    """``/capacity/upload/``: send a CSV file of samples from the browser (capacity.record);
+    the same checks and answer as the API's CSV upload, row by row."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not may_ingest(request.user):
+            raise PermissionDenied("Only capacity managers send capacity samples.")
+        return self.page(request, UploadForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not may_ingest(request.user):
+            raise PermissionDenied("Only capacity managers send capacity samples.")
+        form = UploadForm(request.POST, request.FILES)
+        result = None
+        if form.is_valid():
+            result = run_service(
+                form,
+                lambda: services.ingest_csv(
+                    form.cleaned_data["file"], actor=request.user, now=timezone.now()
+                ),
+            )
+        status = 200 if result is not None else 400
+        return self.page(request, form, result=result, status=status)
+
+    def page(
+        self, request: HttpRequest, form: UploadForm, *, result: Any = None, status: int = 200
+    ) -> HttpResponse:
+        return render(
+            request,
+            "capacity/upload.html",
+            {"form": form, "result": result, "may_manage": _may_manage(request.user)},
             status=status,
         )
