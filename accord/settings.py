@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "accord.changes",
     "accord.availability",
     "accord.capacity",
+    "accord.improvement",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-capacity": {"task": "accord.capacity.tasks.roll_up_capacity", "schedule": 5 * 60},
     # Each target is read when its own interval has passed; this only looks for due ones.
     "scrape-capacity-targets": {"task": "accord.capacity.tasks.scrape_targets", "schedule": 30},
+    # Overdue improvement actions: their owners are reminded once.
+    "remind-improvement-actions": {
+        "task": "accord.improvement.tasks.remind_overdue_actions",
+        "schedule": 3600,
+    },
     "watch-availability": {
         "task": "accord.availability.tasks.watch_availability",
         "schedule": 10 * 60,

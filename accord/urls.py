@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("accord.changes.api.urls")),
     path("api/v1/", include("accord.availability.api.urls")),
     path("api/v1/", include("accord.capacity.api.urls")),
+    path("api/v1/", include("accord.improvement.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("", include("accord.changes.urls")),
     path("", include("accord.availability.urls")),
     path("", include("accord.capacity.urls")),
+    path("", include("accord.improvement.urls")),
 ]
 
 handler403 = "accord.core.errors.permission_denied"

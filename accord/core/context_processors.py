@@ -44,6 +44,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Service status", "portal-status")
     if staff and has_capability(user, "capacity.view"):
         _add(items, "Capacity", "capacity-overview")
+    if staff and has_capability(user, "improvement.view"):
+        _add(items, "Improvement", "improvement-list")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

@@ -105,6 +105,15 @@ CAPABILITIES: dict[str, Capability] = {
             "capacity.manage",
             "Run capacity management: metrics and their thresholds, scrape targets, plans",
         ),
+        Capability("improvement.view", "Read the continual improvement register and its actions"),
+        Capability(
+            "improvement.raise",
+            "Raise improvement opportunities, and drive the ones they own through PDCA",
+        ),
+        Capability(
+            "improvement.manage",
+            "Run continual improvement: drive any improvement, keep the evaluation criteria",
+        ),
         Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
@@ -121,6 +130,7 @@ _STAFF = _BASE | {
     "changes.view",
     "availability.view",
     "capacity.view",
+    "improvement.view",
 }
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
@@ -234,6 +244,19 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "capacity.record",
         }
     ),
+}
+
+# Anyone of the provider's staff may raise an improvement ("an idea from anyone"); the auditor,
+# who changes nothing, may not. The SMS owner and top management run the register.
+ROLE_CAPABILITIES = {
+    role: caps
+    | (
+        {"improvement.raise"}
+        if role not in (Role.AUDITOR, Role.CUSTOMER_USER, Role.CUSTOMER_MANAGER)
+        else set()
+    )
+    | ({"improvement.manage"} if role in (Role.SMS_OWNER, Role.TOP_MANAGEMENT) else set())
+    for role, caps in ROLE_CAPABILITIES.items()
 }
 
 ROLE_DESCRIPTIONS: dict[str, str] = {

@@ -564,6 +564,41 @@ def releases(now: dt.datetime) -> Evidence:
     )
 
 
+def improvement(now: dt.datetime) -> Evidence:
+    """10.2: the improvement register: opportunities open by PDCA stage, those closed in the
+    last year (adopted or abandoned), and actions overdue."""
+    from accord.improvement.choices import Decision, Stage
+    from accord.improvement.models import Action, Improvement
+
+    year = now - dt.timedelta(days=365)
+    counts = Improvement.objects.aggregate(
+        open=Count("pk", filter=~Q(stage=Stage.CLOSED)),
+        plan=Count("pk", filter=Q(stage=Stage.PLAN)),
+        do=Count("pk", filter=Q(stage=Stage.DO)),
+        check=Count("pk", filter=Q(stage__in=[Stage.CHECK, Stage.ACT])),
+        adopted=Count("pk", filter=Q(closed_at__gte=year, decision=Decision.ADOPT)),
+        abandoned=Count("pk", filter=Q(closed_at__gte=year, decision=Decision.ABANDON)),
+    )
+    overdue = Action.objects.filter(done_at__isnull=True, due_on__lt=now.date()).count()
+    return Evidence(
+        True,
+        f"{counts['open']} improvements open ({counts['plan']} in plan, {counts['do']} in do, "
+        f"{counts['check']} in check or act); in the last year {counts['adopted']} adopted and "
+        f"{counts['abandoned']} abandoned.",
+        [
+            EvidenceItem("Improvements open", counts["open"], link("improvement-list")),
+            EvidenceItem("In plan", counts["plan"]),
+            EvidenceItem("In do", counts["do"]),
+            EvidenceItem("In check or act", counts["check"]),
+            EvidenceItem("Adopted (last year)", counts["adopted"]),
+            EvidenceItem("Abandoned (last year)", counts["abandoned"]),
+        ],
+        [EvidenceItem("Improvement actions overdue", overdue, link("improvement-list"))]
+        if overdue
+        else [],
+    )
+
+
 def capacity(now: dt.datetime) -> Evidence:
     """8.4.3: capacity metrics of the live services, where they stand against their thresholds,
     and the scrape targets that feed them."""
@@ -821,7 +856,7 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "9.3": unavailable(_then("Review minutes and actions arrive with management reviews")),
     "9.4": unavailable(_then("Service reports arrive with the report builder")),
     "10.1": unavailable(_then("Nonconformities arrive with corrective actions")),
-    "10.2": unavailable(_then("Improvements arrive with the improvement register")),
+    "10.2": improvement,
 }
 
 

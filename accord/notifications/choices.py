@@ -50,6 +50,7 @@ class NotificationKind(models.TextChoices):
     OUTAGE_INVESTIGATION = "outage.investigation", "Outage needs an investigation"
     CAPACITY_WARNING = "capacity.warning", "Capacity warning"
     CAPACITY_CRITICAL = "capacity.critical", "Capacity critical"
+    IMPROVEMENT_ACTION_OVERDUE = "improvement.action_overdue", "Improvement action overdue"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -81,6 +82,7 @@ NOTIFICATION_KIND_COLOURS = {
     "outage.investigation": "amber",
     "capacity.warning": "amber",
     "capacity.critical": "red",
+    "improvement.action_overdue": "amber",
 }
 
 
