@@ -51,9 +51,8 @@ from accord.availability.selectors import (
     is_availability_staff,
     outages_visible_to,
 )
-from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.base import VersionedModelViewSet, expected_version
 from accord.core.api.pagination import AccordCursorPagination
-from accord.core.records import StaleVersion
 
 #: The services' own words when someone may not do a thing.
 RECORD_DENIED = "Only availability, incident and change managers record outages."
@@ -89,14 +88,6 @@ def require_record(person: Any) -> None:
 def require_manage(person: Any) -> None:
     if not services.may_manage(person):
         raise PermissionDenied(MANAGE_DENIED)
-
-
-def expected_version(request: Request, current: int) -> int | None:
-    """The version named by ``If-Match`` (None without one); a stale one stops here (412)."""
-    expected = parse_if_match(request)
-    if expected is not None and expected != current:
-        raise StaleVersion(current)
-    return expected
 
 
 @extend_schema_view(

@@ -34,6 +34,15 @@ def parse_if_match(request: Request) -> int | None:
     return int(match.group(1))
 
 
+def expected_version(request: Request, current: int) -> int | None:
+    """The version named by ``If-Match`` (None without one), checked against ``current``
+    before anything is done: a stale one stops an action here (412)."""
+    expected = parse_if_match(request)
+    if expected is not None and expected != current:
+        raise StaleVersion(current)
+    return expected
+
+
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related id that must be visible to the requesting person, else 'does not exist'."""
 

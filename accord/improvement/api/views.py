@@ -27,9 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.base import VersionedModelViewSet, expected_version
 from accord.core.api.pagination import AccordCursorPagination
-from accord.core.records import StaleVersion
 from accord.improvement import selectors, services
 from accord.improvement.api.filters import ImprovementFilter
 from accord.improvement.api.serializers import (
@@ -88,14 +87,6 @@ def require_raise(person: Any) -> None:
 def require_drive(person: Any, improvement: Improvement) -> None:
     if not services.may_drive(person, improvement):
         raise PermissionDenied(DRIVE_DENIED)
-
-
-def expected_version(request: Request, current: int) -> int | None:
-    """The version named by ``If-Match`` (None without one); a stale one stops here (412)."""
-    expected = parse_if_match(request)
-    if expected is not None and expected != current:
-        raise StaleVersion(current)
-    return expected
 
 
 def allowed_moves(person: Any, improvement: Improvement) -> list[str]:
