@@ -306,6 +306,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accord.improvement.tasks.remind_overdue_actions",
         "schedule": 3600,
     },
+    # Overdue corrective actions and effectiveness checks that fall due: reminded once each.
+    "remind-nonconformities": {
+        "task": "accord.improvement.tasks.remind_nonconformities",
+        "schedule": 3600,
+    },
     "watch-availability": {
         "task": "accord.availability.tasks.watch_availability",
         "schedule": 10 * 60,
@@ -381,3 +386,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ACCORD_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Nonconformities: how long after the last corrective action is done its effectiveness is
+# checked (the default of the due date; the owner may set another), and for how long after
+# closing a nonconformity on the same clause (and service) counts as a recurrence.
+ACCORD_NC_EFFECTIVENESS_DAYS = int(os.environ.get("ACCORD_NC_EFFECTIVENESS_DAYS", 30))
+ACCORD_NC_RECURRENCE_DAYS = int(os.environ.get("ACCORD_NC_RECURRENCE_DAYS", 365))
+# Management reviews: the interval at which the next one is planned when one is approved.
+ACCORD_REVIEW_INTERVAL_MONTHS = int(os.environ.get("ACCORD_REVIEW_INTERVAL_MONTHS", 6))

@@ -115,6 +115,15 @@ CAPABILITIES: dict[str, Capability] = {
             "Run continual improvement: drive any improvement, keep the evaluation criteria",
         ),
         Capability(
+            "audits.manage",
+            "Plan the audit programme and internal audits, name their auditors, generate audit "
+            "packs",
+        ),
+        Capability(
+            "reviews.manage",
+            "Plan and hold management reviews: attendees, minutes, decisions, the compiled pack",
+        ),
+        Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
         ),
@@ -255,7 +264,11 @@ ROLE_CAPABILITIES = {
         if role not in (Role.AUDITOR, Role.CUSTOMER_USER, Role.CUSTOMER_MANAGER)
         else set()
     )
-    | ({"improvement.manage"} if role in (Role.SMS_OWNER, Role.TOP_MANAGEMENT) else set())
+    | (
+        {"improvement.manage", "audits.manage", "reviews.manage"}
+        if role in (Role.SMS_OWNER, Role.TOP_MANAGEMENT)
+        else set()
+    )
     for role, caps in ROLE_CAPABILITIES.items()
 }
 

@@ -15,6 +15,8 @@ class DocumentKind(models.TextChoices):
     SECURITY_POLICY = "security_policy", "Information security policy"
     CONTINUITY_PLAN = "continuity_plan", "Continuity plan"
     CAPACITY_PLAN = "capacity_plan", "Capacity plan"
+    AUDIT_PROGRAMME = "audit_programme", "Audit programme"
+    MANAGEMENT_REVIEW = "management_review", "Management review minutes"
     PROCESS_DEFINITION = "process_definition", "Process definition"
     PROCEDURE = "procedure", "Procedure"
     OTHER = "other", "Other"
@@ -31,15 +33,23 @@ APPROVER_ROLE_BY_KIND: dict[str, str] = {
     DocumentKind.CHANGE_POLICY: Role.SMS_OWNER,
     DocumentKind.CONTINUITY_PLAN: Role.SMS_OWNER,
     DocumentKind.CAPACITY_PLAN: Role.SMS_OWNER,
+    DocumentKind.AUDIT_PROGRAMME: Role.SMS_OWNER,
+    DocumentKind.MANAGEMENT_REVIEW: Role.TOP_MANAGEMENT,
     DocumentKind.PROCESS_DEFINITION: Role.SMS_OWNER,
     DocumentKind.PROCEDURE: Role.SMS_OWNER,
     DocumentKind.OTHER: Role.SMS_OWNER,
 }
 TOP_MANAGEMENT_KINDS = frozenset(
-    {DocumentKind.SMS_POLICY, DocumentKind.SMS_SCOPE, DocumentKind.SM_PLAN}
+    {
+        DocumentKind.SMS_POLICY,
+        DocumentKind.SMS_SCOPE,
+        DocumentKind.SM_PLAN,
+        DocumentKind.MANAGEMENT_REVIEW,
+    }
 )
-#: Kinds that "Generate draft" can fill from live data.
-GENERATED_KINDS = TOP_MANAGEMENT_KINDS
+#: Kinds that "Generate draft" can fill from live data (a management review's minutes are
+#: compiled by the review itself).
+GENERATED_KINDS = frozenset({DocumentKind.SMS_POLICY, DocumentKind.SMS_SCOPE, DocumentKind.SM_PLAN})
 
 
 class VersionStatus(models.TextChoices):
@@ -127,3 +137,80 @@ CONFORMITY_COLOURS = {
     "partial": "amber",
     "gap": "red",
 }
+
+
+class AuditStatus(models.TextChoices):
+    """An internal audit's way: planned, under way, reported (the report is frozen), or
+    cancelled before it reported."""
+
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    REPORTED = "reported", "Reported"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+AUDIT_STATUS_COLOURS = {
+    "planned": "blue",
+    "in_progress": "amber",
+    "reported": "green",
+    "cancelled": "grey",
+}
+AUDIT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AuditStatus.PLANNED: frozenset({AuditStatus.IN_PROGRESS, AuditStatus.CANCELLED}),
+    AuditStatus.IN_PROGRESS: frozenset({AuditStatus.REPORTED, AuditStatus.CANCELLED}),
+    AuditStatus.REPORTED: frozenset(),
+    AuditStatus.CANCELLED: frozenset(),
+}
+
+
+class ChecklistResult(models.TextChoices):
+    """What the auditor concluded on one checklist question."""
+
+    OPEN = "open", "Not yet checked"
+    CONFORMING = "conforming", "Conforming"
+    FINDING = "finding", "Finding raised"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class FindingKind(models.TextChoices):
+    """The grades of an audit finding (ISO 19011 use). A minor or major nonconformity opens a
+    nonconformity record; an opportunity for improvement opens an improvement."""
+
+    CONFORMITY = "conformity", "Conformity"
+    OBSERVATION = "observation", "Observation"
+    MINOR = "minor", "Minor nonconformity"
+    MAJOR = "major", "Major nonconformity"
+    OPPORTUNITY = "opportunity", "Opportunity for improvement"
+
+
+FINDING_COLOURS = {
+    "conformity": "green",
+    "observation": "blue",
+    "minor": "amber",
+    "major": "red",
+    "opportunity": "indigo",
+}
+NONCONFORMITY_FINDINGS = frozenset({FindingKind.MINOR, FindingKind.MAJOR})
+
+
+class ReviewStatus(models.TextChoices):
+    """A management review: planned, held (minutes and decisions recorded, the pack compiled
+    into a draft), approved (top management approved the pack's document version), cancelled."""
+
+    PLANNED = "planned", "Planned"
+    HELD = "held", "Held"
+    APPROVED = "approved", "Approved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+REVIEW_STATUS_COLOURS = {
+    "planned": "blue",
+    "held": "amber",
+    "approved": "green",
+    "cancelled": "grey",
+}
+
+
+class PackStatus(models.TextChoices):
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"

@@ -1,6 +1,16 @@
-"""Pages of governance: documents, processes and RACI, objectives, the clause register."""
+"""Pages of governance: documents, processes and RACI, objectives, the clause register, internal
+audits, management reviews and audit packs."""
 
-from accord.governance.views import clauses, dashboard, documents, objectives, processes
+from accord.governance.views import (
+    audits,
+    clauses,
+    dashboard,
+    documents,
+    objectives,
+    packs,
+    processes,
+    reviews,
+)
 
 urlpatterns = [
     *dashboard.urlpatterns,
@@ -8,4 +18,7 @@ urlpatterns = [
     *processes.urlpatterns,
     *objectives.urlpatterns,
     *clauses.urlpatterns,
+    *audits.urlpatterns,
+    *reviews.urlpatterns,
+    *packs.urlpatterns,
 ]

@@ -56,3 +56,37 @@ class MeasureKind(models.TextChoices):
 
     MANUAL = "manual", "Entered by hand"
     SLA_ATTAINMENT = "sla_attainment", "SLA attainment of the service (live)"
+
+
+class NonconformitySource(models.TextChoices):
+    """Where a nonconformity was found (ISO/IEC 20000-1, 10.1)."""
+
+    AUDIT_FINDING = "audit_finding", "Audit finding"
+    COMPLAINT = "complaint", "Complaint"
+    SLA_BREACH = "sla_breach", "SLA breach"
+    INCIDENT = "incident", "Incident"
+    OTHER = "other", "Reported by anyone"
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+
+
+class NonconformityStatus(models.TextChoices):
+    """Open (recorded) -> in progress (cause analysed, corrective actions planned) ->
+    verifying (actions done, waiting for the effectiveness check) -> closed (verified
+    effective). A check that finds the actions did not work sends it back to in progress."""
+
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Awaiting effectiveness check"
+    CLOSED = "closed", "Closed"
+
+
+NONCONFORMITY_STATUS_COLOURS = {
+    "open": "red",
+    "in_progress": "amber",
+    "verifying": "blue",
+    "closed": "green",
+}

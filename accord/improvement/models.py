@@ -17,7 +17,16 @@ from django.db import models
 from django.db.models import Q
 
 from accord.core.models import Person, VersionedModel, code_validator
-from accord.improvement.choices import Decision, MeasureKind, Source, Stage
+from accord.improvement.choices import (
+    NONCONFORMITY_STATUS_COLOURS,
+    Decision,
+    MeasureKind,
+    NonconformitySource,
+    NonconformityStatus,
+    Severity,
+    Source,
+    Stage,
+)
 
 
 class Criterion(models.Model):
@@ -162,6 +171,131 @@ class Action(VersionedModel):
             models.Index(
                 fields=["due_on"],
                 name="improvement_action_open_idx",
+                condition=Q(done_at__isnull=True, reminded_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Nonconformity(VersionedModel):
+    """A nonconformity (ISO/IEC 20000-1, 10.1): what did not conform to which requirement, the
+    correction made at once, the cause, the corrective actions that remove the cause, and the
+    check, after a set time, that they worked. It closes only on an effective check.
+
+    ``recurrence_of`` points at an earlier nonconformity on the same clause (and service, when
+    one is named) closed within the recurrence window: the corrective action then did not hold,
+    which the register flags.
+    """
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    source = models.CharField(
+        max_length=16, choices=NonconformitySource.choices, default=NonconformitySource.OTHER
+    )
+    finding = models.OneToOneField(
+        "governance.Finding",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nonconformity",
+    )
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_record = GenericForeignKey("source_type", "source_id")
+    source_reference = models.CharField(max_length=64, blank=True)
+    clause = models.ForeignKey(
+        "governance.Clause", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    service = models.ForeignKey(
+        "portfolio.Service",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nonconformities",
+    )
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MINOR)
+    status = models.CharField(
+        max_length=16, choices=NonconformityStatus.choices, default=NonconformityStatus.OPEN
+    )
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    correction = models.TextField(blank=True, help_text="What was done at once to contain it.")
+    cause_analysis = models.TextField(blank=True, help_text="Why it happened (the root cause).")
+    effectiveness_due_on = models.DateField(
+        null=True, blank=True, help_text="When the effectiveness of the actions is checked."
+    )
+    effectiveness_notes = models.TextField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    checks_failed = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Effectiveness checks that found the actions failed."
+    )
+    recurrence_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="recurrences"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    check_reminded_for = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "effectiveness_due_on"], name="improvement_nc_idx"),
+            models.Index(fields=["clause", "closed_at"], name="improvement_nc_clause_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=NonconformityStatus.values),
+                name="improvement_nc_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=NonconformitySource.values),
+                name="improvement_nc_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="improvement_nc_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=NonconformityStatus.CLOSED) | Q(verified_at__isnull=False),
+                name="improvement_nc_closed_verified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def colour(self) -> str:
+        return NONCONFORMITY_STATUS_COLOURS.get(self.status, "grey")
+
+
+class CorrectiveAction(VersionedModel):
+    """An action that removes the cause of a nonconformity, with its owner and due date."""
+
+    nonconformity = models.ForeignKey(
+        Nonconformity, on_delete=models.CASCADE, related_name="actions"
+    )
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_notes = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["nonconformity", "due_on", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_on"],
+                name="improvement_ca_open_idx",
                 condition=Q(done_at__isnull=True, reminded_at__isnull=True),
             ),
         ]

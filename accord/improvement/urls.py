@@ -1,6 +1,8 @@
 """Pages of the continual improvement register: the register, its board, one improvement with
-its PDCA panels, and the forms that raise, change and move improvements."""
+its PDCA panels, the forms that raise, change and move improvements; and the nonconformity log
+with its corrective actions."""
 
-from accord.improvement.views import urlpatterns
+from accord.improvement.views import nonconformities
+from accord.improvement.views import urlpatterns as improvement_urlpatterns
 
-__all__ = ["urlpatterns"]
+urlpatterns = [*improvement_urlpatterns, *nonconformities.urlpatterns]

@@ -1,0 +1,7 @@
+"""Stub."""
+
+from typing import Any
+
+
+def register(router: Any) -> None:
+    """Register this module's viewsets on the API router."""
