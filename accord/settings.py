@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
         "CIRelationKindEnum": "accord.portfolio.choices.CIRelationKind",
         "RoleEnum": "accord.core.choices.Role",
         "ApprovalDecisionEnum": "accord.service_requests.choices.ApprovalDecision",
+        # Described inline by value (no labels): the override names the values alone.
+        "OutageStateEnum": ["upcoming", "ongoing", "restored", "closed", "cancelled"],
+        "ReviewStatusEnum": ["planned", "held", "approved", "cancelled"],
     },
 }
 
@@ -305,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
     "remind-improvement-actions": {
         "task": "accord.improvement.tasks.remind_overdue_actions",
         "schedule": 3600,
+    },
+    # Last month's SLA breach trends and satisfaction per service: improvements raised once.
+    "detect-improvement-opportunities": {
+        "task": "accord.improvement.tasks.detect_opportunities",
+        "schedule": 6 * 3600,
     },
     # Overdue corrective actions and effectiveness checks that fall due: reminded once each.
     "remind-nonconformities": {
@@ -375,6 +383,8 @@ ACCORD_DEMO_MODULES = [
     "accord.changes.demo",
     "accord.availability.demo",
     "accord.capacity.demo",
+    "accord.improvement.demo",
+    "accord.governance.demo_audits",
 ]
 
 # --- Logging --------------------------------------------------------------------------------
@@ -384,7 +394,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ACCORD_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # PDF rendering reports each step and font subset at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Nonconformities: how long after the last corrective action is done its effectiveness is
@@ -392,5 +407,14 @@ LOGGING = {
 # closing a nonconformity on the same clause (and service) counts as a recurrence.
 ACCORD_NC_EFFECTIVENESS_DAYS = int(os.environ.get("ACCORD_NC_EFFECTIVENESS_DAYS", 30))
 ACCORD_NC_RECURRENCE_DAYS = int(os.environ.get("ACCORD_NC_RECURRENCE_DAYS", 365))
+# Improvement opportunities detected from last month's results per live service: SLA breaches
+# rising to at least this many, or mean satisfaction below this score on enough answers.
+ACCORD_IMPROVEMENT_BREACH_TREND_MIN = int(os.environ.get("ACCORD_IMPROVEMENT_BREACH_TREND_MIN", 3))
+ACCORD_IMPROVEMENT_SATISFACTION_BELOW = float(
+    os.environ.get("ACCORD_IMPROVEMENT_SATISFACTION_BELOW", 3.5)
+)
+ACCORD_IMPROVEMENT_SATISFACTION_MIN_ANSWERS = int(
+    os.environ.get("ACCORD_IMPROVEMENT_SATISFACTION_MIN_ANSWERS", 5)
+)
 # Management reviews: the interval at which the next one is planned when one is approved.
 ACCORD_REVIEW_INTERVAL_MONTHS = int(os.environ.get("ACCORD_REVIEW_INTERVAL_MONTHS", 6))

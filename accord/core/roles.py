@@ -112,7 +112,8 @@ CAPABILITIES: dict[str, Capability] = {
         ),
         Capability(
             "improvement.manage",
-            "Run continual improvement: drive any improvement, keep the evaluation criteria",
+            "Run continual improvement: drive any improvement, keep the evaluation criteria, "
+            "verify the effectiveness of corrective actions",
         ),
         Capability(
             "audits.manage",

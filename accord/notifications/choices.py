@@ -51,6 +51,7 @@ class NotificationKind(models.TextChoices):
     CAPACITY_WARNING = "capacity.warning", "Capacity warning"
     CAPACITY_CRITICAL = "capacity.critical", "Capacity critical"
     IMPROVEMENT_ACTION_OVERDUE = "improvement.action_overdue", "Improvement action overdue"
+    IMPROVEMENT_RAISED = "improvement.raised", "Improvement opportunity for you"
     CORRECTIVE_ACTION_OVERDUE = "nonconformity.action_overdue", "Corrective action overdue"
     EFFECTIVENESS_CHECK_DUE = "nonconformity.check_due", "Effectiveness check due"
     AUDIT_ASSIGNED = "audit.assigned", "Audit assigned"
