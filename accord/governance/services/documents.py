@@ -554,6 +554,12 @@ def version_approve(
             ],
             now=now,
         )
+    if doc.kind == DocumentKind.MANAGEMENT_REVIEW:
+        # The minutes of a management review: the review follows its approval, whichever door
+        # (the review's page, the document register, the API) approved them.
+        from accord.governance.services.reviews import minutes_approved
+
+        minutes_approved(actor=actor, document=doc, now=now)
     return approved
 
 
