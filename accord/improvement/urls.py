@@ -2,7 +2,7 @@
 its PDCA panels, the forms that raise, change and move improvements; and the nonconformity log
 with its corrective actions."""
 
-from accord.improvement.views import nonconformities
+from accord.improvement.views import nonconformities, sources
 from accord.improvement.views import urlpatterns as improvement_urlpatterns
 
-urlpatterns = [*improvement_urlpatterns, *nonconformities.urlpatterns]
+urlpatterns = [*sources.urlpatterns, *improvement_urlpatterns, *nonconformities.urlpatterns]

@@ -1,6 +1,6 @@
 """The improvement API: who reads, raises and drives improvements, the Plan-Do-Check-Act moves
 with their rules (a refused move says why and changes nothing), actions, If-Match, filters and
-the criteria list."""
+the criteria the register keeps."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from accord.improvement.models import Action, Criterion, Improvement
 from tests.base import (
     CUSTOMER_ROLE_SET,
     APICreateTests,
-    APIReadOnlyTests,
     APIReadTests,
     APIUpdateTests,
     Invalid,
@@ -560,23 +559,108 @@ def test_completing_an_action_with_a_stale_if_match_is_412():
 # --- criteria -----------------------------------------------------------------------------------
 
 
-class TestCriteriaAPI(APIReadOnlyTests):
+class CriteriaEndpoint:
     url = CRITERIA_URL
     model = Criterion
+    readers = READERS
+    writers = MANAGERS
+    query_count_role = Role.SMS_OWNER
 
     def make_object(self, organisation):
-        return Criterion.objects.create(code="REACH", name="Reach", weight=2, position=9)
+        number = Criterion.objects.count()
+        return Criterion.objects.create(
+            code=f"REACH{number}", name="Reach", weight=2, position=9 + number
+        )
 
 
-def test_criteria_list_the_active_ones_with_their_weights(customer_org):
+class TestCriteriaAPI(CriteriaEndpoint, APIReadTests, APICreateTests, APIUpdateTests):
+    invalid_create = [
+        Invalid("code", {"code": "value"}, "code taken (case folded)"),
+        Invalid("code", {"code": "no spaces"}, "code with a space"),
+        Invalid("weight", {"weight": 11}, "weight above 10"),
+        Invalid("name", {"name": ""}, "empty name"),
+    ]
+    invalid_update = [
+        Invalid("weight", {"weight": -11}, "weight below -10"),
+        Invalid("code", {"code": "OTHER"}, "code changed"),
+    ]
+
+    def create_payload(self, organisation):
+        return {"code": "REACH", "name": "Reach", "weight": 2, "position": 4}
+
+    def update_payload(self, obj):
+        return {"weight": 4, "name": "Reach of the change"}
+
+
+def test_a_new_weight_re_ranks_open_improvements_but_not_closed_ones():
+    owner = staff()
+    open_one = make_improvement(owner, ratings={"VALUE": 5, "EFFORT": 1})
+    closed = make_improvement(owner, ratings={"VALUE": 5})
+    Improvement.objects.filter(pk=closed.pk).update(stage="closed", decision="abandon")
+    value = Criterion.objects.get(code="VALUE")
+    response = api_client_for(person_with_role(Role.SMS_OWNER)).patch(
+        f"{CRITERIA_URL}{value.pk}/", {"weight": 5}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 200, response.json()
+    assert response["ETag"] == '"2"'
+    open_one.refresh_from_db()
+    closed.refresh_from_db()
+    assert open_one.priority == 5 * 5 - 2 * 1
+    assert closed.priority == 15  # decided on the old weights, kept
+
+
+def test_criteria_list_all_with_their_weights_and_whether_they_count(customer_org):
     Criterion.objects.create(code="OLD", name="Old", weight=1, position=0, is_active=False)
     response = api_client_for(person_with_role(Role.AUDITOR)).get(CRITERIA_URL)
     assert response.status_code == 200
     rows = response.json()["results"]
-    assert [(row["code"], row["weight"]) for row in rows] == [
-        ("VALUE", 3),
-        ("EFFORT", -2),
-        ("RISK", -1),
+    assert [(row["code"], row["weight"], row["is_active"]) for row in rows] == [
+        ("OLD", 1, False),
+        ("VALUE", 3, True),
+        ("EFFORT", -2, True),
+        ("RISK", -1, True),
     ]
     customer = person_for_role(Role.CUSTOMER_USER, customer_org)
     assert api_client_for(customer).get(CRITERIA_URL).json()["results"] == []
+
+
+# --- raised from other records ------------------------------------------------------------------
+
+
+def test_raise_from_a_problem_answers_201_then_200_with_the_same_improvement(customer_org):
+    from tests.problems.factories import ProblemFactory
+
+    problem = ProblemFactory(title="Disk fills up", service=ServiceFactory())
+    client = api_client_for(staff(Role.PROBLEM_MANAGER))
+    payload = {"record_type": "problem", "record": problem.pk}
+    first = client.post(f"{URL}raise-from/", payload, format="json")
+    assert first.status_code == 201, first.json()
+    assert (first.json()["source"], first.json()["source_reference"]) == (
+        "problem",
+        problem.reference,
+    )
+    again = client.post(f"{URL}raise-from/", payload, format="json")
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+
+
+def test_raise_from_refuses_the_auditor_customers_and_unknown_records(customer_org):
+    from tests.problems.factories import ProblemFactory
+
+    problem = ProblemFactory()
+    payload = {"record_type": "problem", "record": problem.pk}
+    with nothing_changed(Improvement):
+        auditor = api_client_for(person_with_role(Role.AUDITOR))
+        assert_error_body(
+            auditor.post(f"{URL}raise-from/", payload, format="json"), 403, "permission_denied"
+        )
+        customer = api_client_for(person_for_role(Role.CUSTOMER_MANAGER, customer_org))
+        assert customer.post(f"{URL}raise-from/", payload, format="json").status_code in (403, 404)
+        client = api_client_for(staff())
+        missing = client.post(
+            f"{URL}raise-from/", {"record_type": "problem", "record": 987654}, format="json"
+        )
+        assert missing.status_code == 404
+        wrong = client.post(
+            f"{URL}raise-from/", {"record_type": "invoice", "record": 1}, format="json"
+        )
+        assert_error_body(wrong, 400, "invalid", ["record_type"])

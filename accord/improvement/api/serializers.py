@@ -30,8 +30,30 @@ class CriterionSerializer(serializers.ModelSerializer[Criterion]):
 
     class Meta:
         model = Criterion
-        fields = ["id", "code", "name", "description", "weight", "position", "is_active"]
-        read_only_fields = fields
+        fields = [
+            "id",
+            "version",
+            "code",
+            "name",
+            "description",
+            "weight",
+            "position",
+            "is_active",
+        ]
+        read_only_fields = ["id", "version"]
+        # The services check codes and ranges and say what is wrong in the register's words.
+        extra_kwargs = {
+            "code": {"validators": []},
+            "weight": {"validators": []},
+            "position": {"validators": []},
+        }
+
+
+class RaiseFromSerializer(serializers.Serializer[Any]):
+    """The record to raise an improvement from."""
+
+    record_type = serializers.ChoiceField(choices=["problem", "complaint", "survey"])
+    record = serializers.IntegerField(min_value=1)
 
 
 class ActionSerializer(serializers.ModelSerializer[Action]):

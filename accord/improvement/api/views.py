@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,7 +22,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,9 +40,11 @@ from accord.improvement.api.serializers import (
     ImprovementDetailSerializer,
     ImprovementSerializer,
     MoveSerializer,
+    RaiseFromSerializer,
 )
 from accord.improvement.choices import STAGE_TRANSITIONS, Stage
 from accord.improvement.models import Action, Criterion, Improvement
+from accord.improvement.services import criteria, sources
 
 #: What a refused person is told (the services say the same).
 RAISE_DENIED = "Only the provider's staff raise improvements."
@@ -192,6 +195,44 @@ class ImprovementViewSet(VersionedModelViewSet):
             now=self.now,
         )
 
+    @extend_schema(
+        summary="Raise an improvement from a record",
+        description="Raise an improvement from a problem, a complaint or a satisfaction survey "
+        "answer you may see, owned by you and linked to it (source, service, reference and "
+        "text prefilled). A record with an improvement not closed answers 200 with that one; "
+        "a new one answers 201. Provider staff but the auditor (improvement.raise).",
+        request=RaiseFromSerializer,
+        responses={
+            200: ImprovementDetailSerializer,
+            201: ImprovementDetailSerializer,
+            400: INVALID,
+            403: DENIED,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="raise-from")
+    def raise_from(self, request: Request) -> Response:
+        require_raise(request.user)
+        serializer = RaiseFromSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = sources.visible_record(
+            request.user,
+            serializer.validated_data["record_type"],
+            serializer.validated_data["record"],
+        )
+        if record is None:
+            raise Http404("No such record, or not one you may see.")
+        made, created = sources.improvement_from_record(
+            actor=request.user, record=record, now=self.now
+        )
+        fresh = self.get_queryset().get(pk=made.pk)
+        response = Response(
+            self.get_serializer(fresh).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+        response["ETag"] = f'"{fresh.version}"'
+        return response
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Validated by the row serializer, answered with the full record (its moves included).
         self.check_write(None)
@@ -329,18 +370,47 @@ class ImprovementViewSet(VersionedModelViewSet):
         "anyone else.",
     ),
     retrieve=extend_schema(summary="Read an improvement criterion"),
+    create=extend_schema(
+        summary="Add an improvement criterion",
+        description="Managers of the register (improvement.manage). `weight` from -10 to 10: "
+        "positive rewards a high rating (value), negative penalises it (effort, risk). Every "
+        "improvement not closed is re-ranked at once.",
+        responses={201: CriterionSerializer, 400: INVALID, 403: DENIED},
+    ),
+    partial_update=extend_schema(
+        summary="Change an improvement criterion",
+        description="Name, description, weight, position, is_active (a criterion that no "
+        "longer counts is kept for the ratings given on it). The code stays. Re-ranks every "
+        "improvement not closed.",
+        parameters=[IF_MATCH],
+        responses={200: CriterionSerializer, 400: INVALID, 403: DENIED, 412: STALE},
+    ),
 )
-class CriterionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The criteria, read-only here: they are kept by the improvement managers in the pages."""
+class CriterionViewSet(VersionedModelViewSet):
+    """The criteria improvements are ranked on, kept by the register's managers."""
 
+    selector = staticmethod(selectors.criteria_visible_to)
     serializer_class = CriterionSerializer
     pagination_class = CriterionPagination
     filter_backends: list[Any] = []
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Criterion]:
-        if not selectors.may_view(self.request.user):
-            return Criterion.objects.none()
-        return selectors.criteria().order_by("position", "id")
+        return selectors.criteria_visible_to(self.request.user).order_by("position", "id")
+
+    def check_write(self, instance: Any | None) -> None:
+        if not services.may_manage(self.request.user):
+            raise PermissionDenied(
+                "Only the managers of the improvement register keep its criteria."
+            )
+
+    def create_via_service(self, data: dict[str, Any]) -> Any:
+        return criteria.criterion_create(actor=self.request.user, data=data)
+
+    def update_via_service(self, instance: Any, data: dict[str, Any], expected: int | None) -> Any:
+        return criteria.criterion_update(
+            actor=self.request.user, criterion=instance, data=data, expected_version=expected
+        )
 
 
 def register(router: DefaultRouter) -> None:

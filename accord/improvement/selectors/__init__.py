@@ -36,6 +36,13 @@ def improvements_visible_to(person: Any) -> QuerySet[Improvement]:
     return qs if may_view(person) else qs.none()
 
 
+def criteria_visible_to(person: Any) -> QuerySet[Criterion]:
+    """Every criterion, active or not, for those who read the register; none for others."""
+    if not may_view(person):
+        return Criterion.objects.none()
+    return Criterion.objects.all()
+
+
 def criteria() -> QuerySet[Criterion]:
     """The active criteria, in the order they are shown and rated."""
     return Criterion.objects.filter(is_active=True).order_by("position", "code")
