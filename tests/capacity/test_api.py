@@ -314,7 +314,9 @@ def test_too_big_a_batch_is_400_and_stores_nothing():
 def test_series_equal_the_rollups_of_the_samples_sent():
     metric = MetricFactory(code="DISK")
     client = api_client_for(person_with_role(Role.CAPACITY_MANAGER))
-    start = today_start() - dt.timedelta(days=2)
+    # Three days back: the last sample falls 50 hours after the start, which two days back
+    # would put ahead of the clock (and refused) in the first hours of a day.
+    start = today_start() - dt.timedelta(days=3)
     values = [1.0, 1.4, 1.2, 1.9, 0.8, 1.1]
     batch = {
         "samples": [
@@ -354,7 +356,10 @@ def test_series_equal_the_rollups_of_the_samples_sent():
     assert hourly.json() == expected("hour") and len(hourly.json()) == len(values)
     narrow = client.get(
         f"{METRICS}{metric.pk}/series/",
-        {"start": (start + dt.timedelta(days=1)).isoformat(), "end": today_start().isoformat()},
+        {
+            "start": (start + dt.timedelta(days=1)).isoformat(),
+            "end": (start + dt.timedelta(days=2)).isoformat(),
+        },
     )
     assert [d["count"] for d in narrow.json()] == [2]
 
