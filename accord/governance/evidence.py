@@ -809,6 +809,164 @@ def measurement(now: dt.datetime) -> Evidence:
     )
 
 
+def internal_audits(now: dt.datetime) -> Evidence:
+    """9.2: the audit programme in force, audits planned, under way and reported in the last
+    year, their findings by grade, and the clauses no programme of the year reaches."""
+    from accord.governance.choices import AuditStatus, FindingKind
+    from accord.governance.models import Audit, AuditProgramme, Finding
+
+    today = _today(now)
+    year = now - dt.timedelta(days=365)
+    programme = (
+        AuditProgramme.objects.filter(starts_on__lte=today, ends_on__gte=today)
+        .order_by("-starts_on", "-pk")
+        .first()
+    )
+    audits = Audit.objects.aggregate(
+        planned=Count("pk", filter=Q(status=AuditStatus.PLANNED)),
+        running=Count("pk", filter=Q(status=AuditStatus.IN_PROGRESS)),
+        reported=Count("pk", filter=Q(status=AuditStatus.REPORTED, reported_at__gte=year)),
+        overdue=Count("pk", filter=Q(status=AuditStatus.PLANNED, planned_end__lt=today)),
+    )
+    findings = Finding.objects.filter(
+        audit__status=AuditStatus.REPORTED, audit__reported_at__gte=year
+    ).aggregate(
+        major=Count("pk", filter=Q(kind=FindingKind.MAJOR)),
+        minor=Count("pk", filter=Q(kind=FindingKind.MINOR)),
+        observations=Count("pk", filter=Q(kind=FindingKind.OBSERVATION)),
+        opportunities=Count("pk", filter=Q(kind=FindingKind.OPPORTUNITY)),
+    )
+    items = [
+        EvidenceItem(
+            "Audit programme in force",
+            f"{programme.reference} {programme.starts_on:%Y-%m-%d} to {programme.ends_on:%Y-%m-%d}"
+            if programme
+            else "none",
+            link("audit-programme-detail", programme.pk)
+            if programme
+            else link("internal-audit-list"),
+        ),
+        EvidenceItem("Audits planned", audits["planned"], link("internal-audit-list")),
+        EvidenceItem("Audits in progress", audits["running"], link("internal-audit-list")),
+        EvidenceItem(
+            "Audits reported (last year)", audits["reported"], link("internal-audit-list")
+        ),
+        EvidenceItem("Major nonconformities found (last year)", findings["major"]),
+        EvidenceItem("Minor nonconformities found (last year)", findings["minor"]),
+        EvidenceItem("Observations (last year)", findings["observations"]),
+        EvidenceItem("Opportunities for improvement (last year)", findings["opportunities"]),
+    ]
+    gaps = []
+    if programme is None:
+        gaps.append(
+            EvidenceItem("No audit programme covers today", "plan one", link("internal-audit-list"))
+        )
+    if audits["overdue"]:
+        gaps.append(EvidenceItem("Planned audits past their dates", audits["overdue"]))
+    return Evidence(
+        True,
+        f"{audits['reported']} internal audits reported in the last year "
+        f"({findings['major']} major and {findings['minor']} minor nonconformities found); "
+        f"{audits['planned']} planned, {audits['running']} in progress.",
+        items,
+        gaps,
+    )
+
+
+def management_reviews(now: dt.datetime) -> Evidence:
+    """9.3: management reviews held and approved in the last year, the next one planned, and
+    decisions of past reviews still open past their due date."""
+    from accord.governance.choices import ReviewStatus
+    from accord.governance.models import ManagementReview, ReviewDecision
+
+    today = _today(now)
+    year = today - dt.timedelta(days=365)
+    counts = ManagementReview.objects.aggregate(
+        approved=Count("pk", filter=Q(status=ReviewStatus.APPROVED, held_on__gte=year)),
+        held=Count("pk", filter=Q(status=ReviewStatus.HELD)),
+    )
+    latest = (
+        ManagementReview.objects.filter(status=ReviewStatus.APPROVED)
+        .order_by("-held_on", "-pk")
+        .first()
+    )
+    upcoming = (
+        ManagementReview.objects.filter(status=ReviewStatus.PLANNED)
+        .order_by("planned_on", "pk")
+        .first()
+    )
+    overdue = ReviewDecision.objects.filter(done_at__isnull=True, due_on__lt=today).count()
+    items = [
+        EvidenceItem("Reviews approved (last year)", counts["approved"], link("review-list")),
+        EvidenceItem(
+            "Latest approved review",
+            f"{latest.reference} held {latest.held_on:%Y-%m-%d}"
+            if latest and latest.held_on
+            else "none",
+            link("review-detail", latest.pk) if latest else "",
+        ),
+        EvidenceItem(
+            "Next review planned",
+            f"{upcoming.reference} on {upcoming.planned_on:%Y-%m-%d}" if upcoming else "none",
+            link("review-detail", upcoming.pk) if upcoming else "",
+        ),
+        EvidenceItem("Held, awaiting approval", counts["held"]),
+    ]
+    gaps = []
+    if upcoming is None:
+        gaps.append(EvidenceItem("No management review planned", "plan one", link("review-list")))
+    if overdue:
+        gaps.append(EvidenceItem("Review decisions overdue", overdue, link("review-list")))
+    return Evidence(
+        True,
+        f"{counts['approved']} management reviews approved in the last year; next planned: "
+        + (f"{upcoming.planned_on:%Y-%m-%d}." if upcoming else "none."),
+        items,
+        gaps,
+    )
+
+
+def nonconformities(now: dt.datetime) -> Evidence:
+    """10.1: nonconformities open by status, closed after a verified effectiveness check in
+    the last year, recurring ones, and corrective actions overdue."""
+    from accord.improvement.choices import NonconformityStatus as NC
+    from accord.improvement.models import CorrectiveAction, Nonconformity
+
+    year = now - dt.timedelta(days=365)
+    counts = Nonconformity.objects.aggregate(
+        open=Count("pk", filter=Q(status=NC.OPEN)),
+        progress=Count("pk", filter=Q(status=NC.IN_PROGRESS)),
+        verifying=Count("pk", filter=Q(status=NC.VERIFYING)),
+        closed=Count("pk", filter=Q(status=NC.CLOSED, closed_at__gte=year)),
+        recurring=Count("pk", filter=Q(recurrence_of__isnull=False, created_at__gte=year)),
+        major=Count("pk", filter=~Q(status=NC.CLOSED) & Q(severity="major")),
+    )
+    overdue = CorrectiveAction.objects.filter(done_at__isnull=True, due_on__lt=_today(now)).count()
+    gaps = []
+    if counts["major"]:
+        gaps.append(
+            EvidenceItem(
+                "Major nonconformities not closed", counts["major"], link("nonconformity-list")
+            )
+        )
+    if overdue:
+        gaps.append(EvidenceItem("Corrective actions overdue", overdue, link("nonconformity-list")))
+    return Evidence(
+        True,
+        f"{counts['open'] + counts['progress'] + counts['verifying']} nonconformities open "
+        f"({counts['verifying']} awaiting their effectiveness check); {counts['closed']} closed "
+        f"as effective in the last year; {counts['recurring']} recurred.",
+        [
+            EvidenceItem("Open", counts["open"], link("nonconformity-list")),
+            EvidenceItem("Corrective action in progress", counts["progress"]),
+            EvidenceItem("Awaiting effectiveness check", counts["verifying"]),
+            EvidenceItem("Closed as effective (last year)", counts["closed"]),
+            EvidenceItem("Recurred (last year)", counts["recurring"]),
+        ],
+        gaps,
+    )
+
+
 #: Clause number -> what shows its evidence. A clause missing here shows the evidence of its
 #: sub-clauses (or of the clause it belongs to) and its assessment only.
 EVIDENCE: dict[str, EvidenceFunction] = {
@@ -852,10 +1010,10 @@ EVIDENCE: dict[str, EvidenceFunction] = {
     "8.7.2": unavailable(_then("Continuity plans and tests arrive with continuity management")),
     "8.7.3": unavailable(_then("Security incidents arrive with security management")),
     "9.1": measurement,
-    "9.2": unavailable(_then("Audit plans and findings arrive with internal audits")),
-    "9.3": unavailable(_then("Review minutes and actions arrive with management reviews")),
+    "9.2": internal_audits,
+    "9.3": management_reviews,
     "9.4": unavailable(_then("Service reports arrive with the report builder")),
-    "10.1": unavailable(_then("Nonconformities arrive with corrective actions")),
+    "10.1": nonconformities,
     "10.2": improvement,
 }
 

@@ -21,8 +21,9 @@ from tests.governance.clauses_factories import approved_document
 
 READERS = roles_with("governance.view")
 ASSESSORS = roles_with("clauses.assess")
-#: The register computes each evidence function once: its queries stay under this bound.
-MAX_REGISTER_QUERIES = 50
+#: The register computes each evidence function once (about two queries each, 9.2, 9.3 and 10.1
+#: included): its queries stay under this bound.
+MAX_REGISTER_QUERIES = 62
 
 
 def grow_records(n):
