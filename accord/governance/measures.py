@@ -201,24 +201,31 @@ def sla_attainment(*, start: dt.date, end: dt.date, service: Any = None) -> Meas
 
 
 SLA_BREACHES_DEFINITION = (
-    "The number of SLA clocks that breached their target and whose due instant fell in the "
-    "period, each clock counted once however often its ticket was reopened; cancelled clocks "
-    "are left out."
+    "The number of SLA clocks that breached their target, each counted once however often its "
+    "ticket was reopened: a stopped clock in the period it stopped (when it was judged, as the "
+    "attainment counts it), a clock still running in the period its due instant fell; "
+    "cancelled clocks are left out."
 )
+
+
+def breached_in(first: dt.datetime, after: dt.datetime) -> Q:
+    """Clocks whose breach belongs to ``[first, after)``: a stopped clock by its stop (a stopped
+    clock keeps no due instant), a running one by its due instant."""
+    return Q(breached=True) & (
+        Q(stopped_at__gte=first, stopped_at__lt=after)
+        | Q(stopped_at__isnull=True, due_at__gte=first, due_at__lt=after)
+    )
 
 
 @register_measure(
     ObjectiveMeasure.SLA_BREACHES, unit="breaches", definition=SLA_BREACHES_DEFINITION
 )
 def sla_breaches(*, start: dt.date, end: dt.date, service: Any = None) -> MeasureResult:
-    """Breached SLA clocks by their due instant. A breach belongs to the day it fell due,
-    whether or not the ticket is still open, so the count of a past period stays put."""
+    """Breached SLA clocks, each in the period it was judged (stopped) or, while it runs, the
+    period it fell due, so the count of a past period stays put."""
     first, after = day_bounds(start, end)
     count = (
-        _sla_clocks(service)
-        .filter(breached=True, due_at__gte=first, due_at__lt=after)
-        .aggregate(n=Count("pk"))["n"]
-        or 0
+        _sla_clocks(service).filter(breached_in(first, after)).aggregate(n=Count("pk"))["n"] or 0
     )
     return MeasureResult(value=Decimal(count), count=count, definition=SLA_BREACHES_DEFINITION)
 

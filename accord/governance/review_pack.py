@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -33,6 +32,11 @@ from accord.capacity.models import ThresholdState
 from accord.changes.choices import ChangeType, Outcome, RiskClass
 from accord.changes.models import Change
 from accord.core.choices import Priority
+from accord.core.report_parts import DASH, LIST_LIMIT, section, table
+from accord.core.report_parts import day as _day
+from accord.core.report_parts import first_line as _first_line
+from accord.core.report_parts import number as _number
+from accord.core.report_parts import pct as _pct
 from accord.feedback.choices import ComplaintStatus
 from accord.feedback.models import Complaint
 from accord.governance import measures
@@ -50,8 +54,6 @@ from accord.problems.models import Problem
 from accord.service_requests.models import ServiceRequest
 
 #: Rows listed per table; the rest are counted in a note.
-LIST_LIMIT = 50
-DASH = "—"
 OPEN_PROBLEM = [
     ProblemStatus.NEW,
     ProblemStatus.UNDER_INVESTIGATION,
@@ -61,77 +63,6 @@ OPEN_PROBLEM = [
 KNOWN_ERROR = [ProblemStatus.KNOWN_ERROR, ProblemStatus.AWAITING_CHANGE]
 FAILED_OUTCOMES = [Outcome.FAILED, Outcome.BACKED_OUT]
 CLOSED_COMPLAINT = [ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN]
-
-
-# --- building blocks ----------------------------------------------------------------------------
-
-
-def _day(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return DASH
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).date().isoformat()
-    return value.isoformat()
-
-
-def _pct(value: Decimal | None) -> str:
-    return DASH if value is None else f"{value.normalize():f} %"
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return DASH
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _first_line(text: str, limit: int = 120) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def table(
-    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "", total: int = -1
-) -> dict[str, Any]:
-    """A table of the pack: its rows cut at :data:`LIST_LIMIT`; ``total`` (when larger than
-    the rows given) says how many there were, so the cut is never silent."""
-    cells = [
-        [c if isinstance(c, int) and not isinstance(c, bool) else str(c) for c in r] for r in rows
-    ]
-    shown = cells[:LIST_LIMIT]
-    count = max(total, len(cells))
-    return {
-        "title": title,
-        "columns": list(columns),
-        "rows": shown,
-        "more": count - len(shown),
-    }
-
-
-def section(
-    key: str,
-    number: int,
-    title: str,
-    definition: str,
-    source: str,
-    *,
-    figures: Sequence[tuple[str, Any]] = (),
-    tables: Sequence[dict[str, Any]] = (),
-    note: str = "",
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "number": number,
-        "title": title,
-        "definition": definition,
-        "source": source,
-        "figures": [[label, value] for label, value in figures],
-        "tables": list(tables),
-        "note": note,
-    }
 
 
 # --- the sections -------------------------------------------------------------------------------
@@ -334,7 +265,7 @@ def _sla(first: dt.datetime, after: dt.datetime) -> dict[str, Any]:
         stopped_at__lt=after,
     )
     met = stopped & Q(state=ClockState.MET, breached=False)
-    breach = Q(breached=True, due_at__gte=first, due_at__lt=after)
+    breach = measures.breached_in(first, after)
     grouped = (
         TicketClock.objects.filter(agreement_kind=AgreementKind.SLA)
         .exclude(state=ClockState.CANCELLED)

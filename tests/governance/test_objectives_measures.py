@@ -91,20 +91,22 @@ def test_sla_attainment_counts_stopped_sla_clocks_in_the_period():
     assert measures.sla_attainment(**period(service=ServiceFactory())).value is None
 
 
-def test_sla_breaches_count_breached_clocks_by_due_instant_once():
+def test_sla_breaches_count_stopped_clocks_when_judged_and_running_ones_when_due():
     mail = ServiceFactory()
     incident = incident_row(mail)
     request = request_row(mail)
-    clock(incident, state=ClockState.BREACHED, stopped_at=AFTER, due_at=FIRST_INSTANT)
-    clock(incident, state=ClockState.BREACHED, stopped_at=None, due_at=LAST_INSTANT)  # still open
-    clock(incident, state=ClockState.MET, breached=True, due_at=utc(2026, 3, 9))  # reopened
-    clock(request, metric=Metric.FULFILMENT, state=ClockState.BREACHED, due_at=utc(2026, 3, 9))
-    clock(incident, state=ClockState.BREACHED, due_at=BEFORE)
-    clock(incident, state=ClockState.BREACHED, due_at=AFTER)
-    clock(incident, state=ClockState.MET, due_at=utc(2026, 3, 9))
-    clock(incident, state=ClockState.CANCELLED, breached=True, due_at=utc(2026, 3, 9))
-    clock(incident, kind=AgreementKind.UC, state=ClockState.BREACHED, due_at=utc(2026, 3, 9))
-    clock(incident_row(None), state=ClockState.BREACHED, due_at=utc(2026, 3, 9))  # no service
+    # A stopped clock keeps no due instant: it counts in the period it stopped.
+    clock(incident, state=ClockState.BREACHED, stopped_at=FIRST_INSTANT, due_at=None)
+    clock(incident, state=ClockState.BREACHED, stopped_at=None, due_at=LAST_INSTANT)  # running
+    clock(incident, state=ClockState.MET, breached=True, stopped_at=utc(2026, 3, 9))  # reopened
+    clock(request, metric=Metric.FULFILMENT, state=ClockState.BREACHED, stopped_at=utc(2026, 3, 9))
+    clock(incident, state=ClockState.BREACHED, stopped_at=BEFORE)
+    clock(incident, state=ClockState.BREACHED, stopped_at=AFTER)
+    clock(incident, state=ClockState.BREACHED, stopped_at=None, due_at=AFTER)  # due later
+    clock(incident, state=ClockState.MET, stopped_at=utc(2026, 3, 9))
+    clock(incident, state=ClockState.CANCELLED, breached=True, stopped_at=utc(2026, 3, 9))
+    clock(incident, kind=AgreementKind.UC, state=ClockState.BREACHED, stopped_at=utc(2026, 3, 9))
+    clock(incident_row(None), state=ClockState.BREACHED, stopped_at=utc(2026, 3, 9))  # no service
 
     assert measures.sla_breaches(**period()).value == Decimal(5)
     assert measures.sla_breaches(**period(service=mail)).count == 4

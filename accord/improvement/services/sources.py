@@ -36,6 +36,7 @@ from accord.agreements.models import TicketClock
 from accord.core.choices import Role
 from accord.core.models import Person
 from accord.feedback.models import Complaint, Survey
+from accord.governance.measures import breached_in
 from accord.improvement.choices import MeasureKind, Source, Stage
 from accord.improvement.models import Improvement
 from accord.improvement.services import improvement_create, may_raise
@@ -152,12 +153,15 @@ def month_before(day: dt.date) -> Month:
 
 
 def breaches_by_service(month: Month) -> dict[int, int]:
-    """Breached SLA clocks falling due in ``month``, per service of their ticket, in one query
+    """SLA breaches of ``month`` (as the objectives count them: a stopped clock in the month it
+    stopped, a running one in the month it fell due), per service of their ticket, in one query
     per ticket kind (a clock reaches its service only through its ticket)."""
     start, after = month.bounds()
-    clocks = TicketClock.objects.filter(
-        agreement_kind=AgreementKind.SLA, breached=True, due_at__gte=start, due_at__lt=after
-    ).exclude(state=ClockState.CANCELLED)
+    clocks = (
+        TicketClock.objects.filter(agreement_kind=AgreementKind.SLA)
+        .filter(breached_in(start, after))
+        .exclude(state=ClockState.CANCELLED)
+    )
     counts: dict[int, int] = {}
     for model in (Incident, ServiceRequest):
         service_of = model._default_manager.filter(pk=OuterRef("object_id")).values("service_id")
