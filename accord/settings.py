@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accord.availability",
     "accord.capacity",
     "accord.improvement",
+    "accord.reports",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _add(items, "Capacity", "capacity-overview")
     if staff and has_capability(user, "improvement.view"):
         _add(items, "Improvement", "improvement-list")
+    if has_capability(user, "reports.view") or has_capability(user, "reports.customer"):
+        _add(items, "Reports", "report-index")
     if (
         (staff and has_capability(user, "feedback.view"))
         or has_capability(user, "complaints.raise")

@@ -125,6 +125,14 @@ CAPABILITIES: dict[str, Capability] = {
             "Plan and hold management reviews: attendees, minutes, decisions, the compiled pack",
         ),
         Capability(
+            "reports.view",
+            "Read the service reports of every customer, service and agreement",
+        ),
+        Capability(
+            "reports.customer",
+            "Read the service reports of their organisation's agreements",
+        ),
+        Capability(
             "known_errors.read_published",
             "Read the workarounds the provider publishes for their organisation's services",
         ),
@@ -141,6 +149,7 @@ _STAFF = _BASE | {
     "availability.view",
     "capacity.view",
     "improvement.view",
+    "reports.view",
 }
 _OVERSIGHT = _STAFF | {"directory.pages", "audit.view_all"}
 _MANAGER = _STAFF | {"audit.view_all"}
@@ -233,6 +242,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "documents.read_shared",
             "known_errors.read_published",
             "availability.status",
+            "reports.customer",
         }
     ),
     # Reads everything, changes nothing: no capability of the auditor ends in "manage".
