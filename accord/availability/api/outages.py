@@ -52,25 +52,14 @@ from accord.availability.selectors import (
     outages_visible_to,
 )
 from accord.core.api.base import VersionedModelViewSet, expected_version
+from accord.core.api.docs import DENIED, IF_MATCH, INVALID, STALE
 from accord.core.api.pagination import AccordCursorPagination
 
 #: The services' own words when someone may not do a thing.
 RECORD_DENIED = "Only availability, incident and change managers record outages."
 MANAGE_DENIED = "Only an availability or service level manager may do this."
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such outage, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
-STALE = OpenApiResponse(description="Saved meanwhile by someone else (If-Match); nothing changed.")
 WRITE_RESPONSES = {200: OutageSerializer, 400: INVALID, 403: DENIED, 404: NOT_FOUND, 412: STALE}
 
 

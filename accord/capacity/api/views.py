@@ -68,6 +68,7 @@ from accord.capacity.models import Metric, Rollup, ScrapeTarget
 from accord.capacity.rollups import series
 from accord.capacity.selectors import may_view, metrics_visible_to, outlooks
 from accord.core.api.base import VersionedModelViewSet
+from accord.core.api.docs import DENIED, IF_MATCH, INVALID
 from accord.core.api.pagination import AccordCursorPagination
 from accord.core.filters import IdFilter, SearchFilterMixin
 from accord.core.permissions import has_capability
@@ -78,18 +79,7 @@ MAX_SPAN_DAYS = {Granularity.DAY: 400, Granularity.HOUR: 31}
 #: Span of a series when no start is given (days).
 DEFAULT_SPAN_DAYS = 30
 
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 
 
 def invalid(errors: dict[str, Any], message: str = "The request was not valid.") -> Response:

@@ -49,21 +49,12 @@ from accord.changes.selectors.schedule import conflicts_for
 from accord.changes.services import approvals, links
 from accord.changes.services import changes as services
 from accord.core.api.base import StatusMoveViewSetMixin, VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.core.records import StaleVersion
 
 DENIED = "You do not have permission to do this."
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such change, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 DENIED_RESPONSE = OpenApiResponse(description="Not part of your role; nothing changed.")
 STALE = OpenApiResponse(description="The change was saved meanwhile (If-Match); nothing changed.")
 

@@ -16,9 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -33,6 +31,7 @@ from accord.core.api.base import (
     StatusMoveViewSetMixin,
     VersionedModelViewSet,
 )
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.feedback import selectors, services
 from accord.feedback.api.serializers import (
     ComplaintSerializer,
@@ -44,17 +43,7 @@ from accord.feedback.api.serializers import (
 from accord.feedback.filters import ComplaintFilterSet, SurveyFilterSet
 from accord.feedback.views import DEFAULT_PERIOD_DAYS
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 
 
 def _etag(response: Response, instance: Any) -> Response:

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, expected_version, parse_if_match
+from accord.core.api.docs import DENIED, IF_MATCH, INVALID, STALE
 from accord.core.api.pagination import AccordCursorPagination
 from accord.core.filters import IdFilter
 from accord.core.models import Person
@@ -55,19 +56,7 @@ from accord.governance.services import audits as services
 
 MANAGE_DENIED = "Only the SMS owner and top management plan audits and programmes."
 TEAM_DENIED = "Only the audit's team (its lead auditor and auditors) conducts it."
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
-STALE = OpenApiResponse(description="Saved meanwhile by someone else (If-Match); nothing changed.")
 AUDIT_WRITES = {200: AuditDetailSerializer, 400: INVALID, 403: DENIED, 404: NOT_FOUND, 412: STALE}
 
 

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.core.records import StaleVersion
 from accord.core.web import scoped_object
 from accord.governance.api.documents_serializers import (
@@ -44,13 +45,6 @@ from accord.governance.models import DocumentVersion
 from accord.governance.selectors import documents as selectors
 from accord.governance.services import documents as services
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 DOCUMENT_PK = OpenApiParameter(
     "document_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The document's id."
 )
@@ -58,9 +52,6 @@ NUMBER = OpenApiParameter(
     "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The version's number."
 )
 NOT_FOUND = OpenApiResponse(description="No such record, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 STALE = OpenApiResponse(description="The If-Match version is not the current one.")
 FORBIDDEN = OpenApiResponse(description="Not yours to do; nothing changed.")
 

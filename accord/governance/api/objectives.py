@@ -14,9 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -28,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.governance.api.objectives_serializers import (
     ObjectiveMeasurementSerializer,
     ObjectiveSerializer,
@@ -43,17 +42,7 @@ from accord.governance.selectors.objectives import (
 from accord.governance.services import objectives as services
 
 DENIED = "You do not have permission to do this."
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such objective, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 DENIED_RESPONSE = OpenApiResponse(description="Not part of your role; nothing changed.")
 
 

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import DENIED, INVALID
 from accord.core.permissions import require
 from accord.core.records import StaleVersion
 from accord.governance.api.processes_serializers import (
@@ -49,10 +50,6 @@ IF_MATCH = OpenApiParameter(
     description='The version of the process you saw, as its ETag ("3"); a stale one answers 412.',
 )
 NOT_FOUND = OpenApiResponse(description="No such process, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
 
 
 def _etag(response: Response, version: int) -> Response:

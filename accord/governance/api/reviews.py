@@ -15,9 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -29,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, expected_version
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.core.api.pagination import AccordCursorPagination
 from accord.governance.api.reviews_serializers import (
     DecisionCompleteSerializer,
@@ -50,17 +49,7 @@ from accord.governance.selectors.reviews import (
 from accord.governance.services import reviews as services
 
 DENIED = "You do not have permission to do this."
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such review, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 DENIED_RESPONSE = OpenApiResponse(description="Not part of your role; nothing changed.")
 STALE = OpenApiResponse(description="The review changed since you read it; nothing changed.")
 ACTION_RESPONSES = {

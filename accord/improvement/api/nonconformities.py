@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, expected_version
+from accord.core.api.docs import DENIED, IF_MATCH, INVALID, STALE
 from accord.core.api.pagination import AccordCursorPagination
 from accord.core.filters import IdFilter, SearchFilterMixin
 from accord.improvement.api.nonconformity_serializers import (
@@ -48,19 +49,7 @@ from accord.improvement.services import nonconformities as services
 
 RECORD_DENIED = "Only the provider's staff record nonconformities."
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such nonconformity, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
-STALE = OpenApiResponse(description="Saved meanwhile by someone else (If-Match); nothing changed.")
 WRITE_RESPONSES = {
     200: NonconformityDetailSerializer,
     400: INVALID,

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import VersionedModelViewSet, expected_version
+from accord.core.api.docs import DENIED, IF_MATCH, INVALID, STALE
 from accord.core.api.pagination import AccordCursorPagination
 from accord.improvement import selectors, services
 from accord.improvement.api.filters import ImprovementFilter
@@ -50,19 +51,7 @@ from accord.improvement.services import criteria, sources
 RAISE_DENIED = "Only the provider's staff raise improvements."
 DRIVE_DENIED = "Only the improvement's owner or the continual improvement managers may do this."
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such improvement, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
-DENIED = OpenApiResponse(description="Not part of your role; nothing changed.")
-STALE = OpenApiResponse(description="Saved meanwhile by someone else (If-Match); nothing changed.")
 WRITE_RESPONSES = {
     200: ImprovementDetailSerializer,
     400: INVALID,

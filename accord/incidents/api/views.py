@@ -18,9 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -32,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accord.core.api.base import VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.core.permissions import has_capability, require
 from accord.core.records import StaleVersion
 from accord.incidents import selectors, services
@@ -53,17 +52,7 @@ from accord.tickets.api import (
     visible_readings,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such incident, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 
 
 def _etag(response: Response, instance: Any) -> Response:

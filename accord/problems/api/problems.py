@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accord.core.api.base import StatusMoveViewSetMixin, VersionedModelViewSet
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.problems.api.problems_serializers import (
     LinkedIncidentSerializer,
     LinkIncidentsSerializer,
@@ -61,17 +62,7 @@ class ProblemCreateFields:
     )
 
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such problem, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 DENIED_RESPONSE = OpenApiResponse(description="Not part of your role; nothing changed.")
 
 

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accord.core.api.base import ScopedViewSetMixin, VersionedModelViewSet, parse_if_match
+from accord.core.api.docs import IF_MATCH, INVALID
 from accord.core.permissions import has_capability
 from accord.core.records import StaleVersion
 from accord.service_requests import selectors, services
@@ -50,17 +51,7 @@ from accord.tickets.api import (
     visible_readings,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you saw, as its ETag ("3"); a stale one answers 412.',
-)
 NOT_FOUND = OpenApiResponse(description="No such request, or not one you may see.")
-INVALID = OpenApiResponse(
-    description='`{"message", "code": "invalid", "errors": {field: [messages]}}`; nothing changed.'
-)
 
 
 def _etag(response: Response, instance: Any) -> Response:
