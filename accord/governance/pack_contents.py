@@ -160,6 +160,30 @@ def facts(pairs: Iterable[tuple[str, Any]]) -> str:
 # --- Builders -----------------------------------------------------------------------------------
 
 
+def reported_words(audit: Audit) -> str:
+    """ "reported 2026-10-20 by Pat Problem"."""
+    words = f"reported {_day(audit.reported_at)}"
+    if audit.reported_by_id:
+        words += f" by {audit.reported_by}"
+    return words
+
+
+def audit_report_pdf(
+    audit: Audit, *, now: dt.datetime, provider: Organisation | None = None
+) -> bytes:
+    """The issued report of an internal audit as a PDF: its frozen text under a title block
+    naming the lead auditor and when it was issued (the same file in the pack and on the
+    audit's page)."""
+    return markdown_pdf(
+        audit.report or "*The report text was not recorded.*",
+        title=f"{audit.reference} {audit.title}",
+        subtitle=f"Internal audit report · lead auditor {audit.lead_auditor} · "
+        f"{reported_words(audit)}",
+        now=now,
+        provider=provider,
+    )
+
+
 class PackBuilder:
     """Builds every file of one pack at ``now`` for the given provider organisation."""
 
@@ -364,20 +388,10 @@ class PackBuilder:
             )
         for audit in audits:
             path = f"audits/{audit.reference}-report.pdf"
-            reported = f"reported {_day(audit.reported_at)}"
-            if audit.reported_by_id:
-                reported += f" by {audit.reported_by}"
             self.add(
                 path,
-                markdown_pdf(
-                    audit.report or "*The report text was not recorded.*",
-                    title=f"{audit.reference} {audit.title}",
-                    subtitle=f"Internal audit report · lead auditor {audit.lead_auditor} · "
-                    f"{reported}",
-                    now=self.now,
-                    provider=self.provider,
-                ),
-                f"Report of internal audit {audit.reference}, {reported}",
+                audit_report_pdf(audit, now=self.now, provider=self.provider),
+                f"Report of internal audit {audit.reference}, {reported_words(audit)}",
             )
         findings = (
             Finding.objects.filter(audit__in=[a.pk for a in audits])

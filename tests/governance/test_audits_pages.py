@@ -419,3 +419,29 @@ def test_detail_queries_do_not_grow_with_findings(client):
             raise_finding(audit, kind=kind, service=ServiceFactory().pk)
 
     assert_constant_queries(call, grow)
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.AGENT])
+def test_the_issued_report_downloads_as_a_pdf_for_readers(client, role):
+    import io
+
+    import pypdf
+
+    audit = reported_audit()
+    in_progress = started_audit()
+    client.force_login(staff(role))
+    response = client.get(page(audit, "report.pdf"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="{audit.reference}-report.pdf"' in response["Content-Disposition"]
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert audit.reference in text
+    assert client.get(page(in_progress, "report.pdf")).status_code == 404
+
+
+def test_customers_find_no_report_pdf(client, customer_org):
+    from tests.base import person_for_role
+
+    audit = reported_audit()
+    client.force_login(person_for_role(Role.CUSTOMER_MANAGER, customer_org))
+    assert client.get(page(audit, "report.pdf")).status_code == 404

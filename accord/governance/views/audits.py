@@ -47,6 +47,7 @@ from accord.governance.choices import (
 )
 from accord.governance.markdown import render_markdown
 from accord.governance.models import Audit, ChecklistItem, Clause, Process
+from accord.governance.pack_contents import audit_report_pdf
 from accord.governance.selectors import audits as selectors
 from accord.governance.services import audit_programmes as programmes
 from accord.governance.services import audits as services
@@ -439,6 +440,21 @@ class AuditReportView(AuditReaderMixin, View):
         )
 
 
+class AuditReportPdfView(AuditReaderMixin, View):
+    """``/governance/audits/<pk>/report.pdf``: the issued report as a PDF (404 before it is
+    issued: a preview is not a document to hand over)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        audit = scoped_object(audit_selector, request.user, pk=pk)
+        if audit.status != AuditStatus.REPORTED:
+            raise Http404("The report is not issued yet.")
+        response = HttpResponse(
+            audit_report_pdf(audit, now=timezone.now()), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{audit.reference}-report.pdf"'
+        return response
+
+
 class AuditFormView(AuditReaderMixin, RecordFormView):
     """``/governance/audits/new/`` and ``/governance/audits/<pk>/edit/`` (``audits.manage``).
     A reported or cancelled audit is not changed."""
@@ -596,6 +612,11 @@ urlpatterns: list[URLPattern] = [
     path("governance/audits/<int:pk>/", AuditDetailView.as_view(), name="audit-detail"),
     path("governance/audits/<int:pk>/edit/", AuditFormView.as_view(), name="audit-edit"),
     path("governance/audits/<int:pk>/report/", AuditReportView.as_view(), name="audit-report"),
+    path(
+        "governance/audits/<int:pk>/report.pdf",
+        AuditReportPdfView.as_view(),
+        name="audit-report-pdf",
+    ),
     path("governance/audits/<int:pk>/start/", AuditStartView.as_view(), name="audit-start"),
     path("governance/audits/<int:pk>/cancel/", AuditCancelView.as_view(), name="audit-cancel"),
     path(
