@@ -101,6 +101,29 @@ def domain_clock(clock: TicketClock) -> SlaClock:
     )
 
 
+def stop_readings(clock: TicketClock) -> tuple[dt.timedelta | None, dt.datetime | None]:
+    """(business time used, due instant in force) of a stopped clock, from its facts; (None,
+    None) for a clock still counting or paused.
+
+    These are what reports rank and list, so they are stored when a clock stops (see
+    :func:`_refresh`). A cancelled clock keeps the business time it used before it was
+    cancelled. The calendar carries the holidays of every year the clock spans (a year either
+    side), however long ago it ran, so the figure does not depend on when it is computed.
+    """
+    if clock.stopped_at is None:
+        return None, None
+    years = range(clock.started_at.year - 1, clock.stopped_at.year + 2)
+    domain = SlaClock(
+        target=clock.target_duration,
+        calendar=business_calendar(clock.agreement.calendar, years=years),
+        started_at=clock.started_at,
+        pauses=_pauses(clock),
+        stopped_at=clock.stopped_at,
+    )
+    status = domain.status(clock.stopped_at)
+    return status.elapsed, status.due
+
+
 def reading(clock: TicketClock, now: dt.datetime) -> Reading:
     """The clock at ``now``, computed from its stored facts (never from stored readings)."""
     if clock.state == ClockState.CANCELLED:
@@ -127,11 +150,18 @@ def _reading(clock: TicketClock, domain: SlaClock, now: dt.datetime) -> Reading:
 
 
 def _refresh(clock: TicketClock, now: dt.datetime) -> None:
-    """Bring the stored readings up to date with the facts, as of ``now``."""
+    """Bring the stored readings up to date with the facts, as of ``now``: every write of a
+    clock passes here, so a stopped clock (met, breached or cancelled) always carries its
+    business time used and final due instant, and a running one never does."""
     if clock.state == ClockState.CANCELLED:
+        try:
+            clock.elapsed, clock.final_due_at = stop_readings(clock)
+        except ValueError:  # facts the domain refuses never block a cancellation
+            clock.elapsed = clock.final_due_at = None
         clock.due_at = clock.warning_at = None
         clock.computed_at = now
         return
+    clock.elapsed, clock.final_due_at = stop_readings(clock)
     now = max(now, clock.started_at)
     domain = domain_clock(clock)
     result = _reading(clock, domain, now)
@@ -165,6 +195,8 @@ def _save(clocks: Sequence[TicketClock], events: Sequence[ClockEvent]) -> None:
         "warning_at",
         "breached",
         "computed_at",
+        "elapsed",
+        "final_due_at",
     ]
     if clocks:
         TicketClock.objects.bulk_update(clocks, fields)
@@ -585,7 +617,7 @@ def _save_readings(changed: Sequence[TicketClock]) -> None:
     if not changed:
         return
     table = connection.ops.quote_name(TicketClock._meta.db_table)
-    names = ["state", "due_at", "warning_at", "breached", "computed_at"]
+    names = ["state", "due_at", "warning_at", "breached", "computed_at", "elapsed", "final_due_at"]
     fields = [TicketClock._meta.get_field(name) for name in names]
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
     rows = [

@@ -200,6 +200,19 @@ class Target(VersionedModel):
         return f"{self.get_metric_display()} {self.priority or 'all'}: {measure}"
 
 
+#: The columns service reports read from the clocks judged in a period, carried in their
+#: indexes (PostgreSQL; other databases ignore ``include``) so those reads need no table visit.
+REPORT_COLUMNS = [
+    "metric",
+    "priority",
+    "state",
+    "breached",
+    "elapsed",
+    "content_type_id",
+    "object_id",
+]
+
+
 class TicketClock(models.Model):
     """One target of one agreement measured on one ticket (incident, request, …).
 
@@ -235,6 +248,18 @@ class TicketClock(models.Model):
     warning_notified_at = models.DateTimeField(null=True, blank=True)
     breach_notified_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
+    elapsed = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Business time the clock used (pauses excluded), stored when it stops (met, "
+        "breached or cancelled) and cleared when it runs again, so reports rank and sum it in "
+        "the database.",
+    )
+    final_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The due instant in force when the clock stopped (due_at is cleared then).",
+    )
 
     class Meta:
         ordering = ["content_type", "object_id", "agreement_kind", "metric", "pk"]
@@ -243,6 +268,25 @@ class TicketClock(models.Model):
             models.Index(fields=["state", "due_at"], name="agreements_clock_due_idx"),
             models.Index(fields=["state", "warning_at"], name="agreements_clock_warn_idx"),
             models.Index(fields=["agreement", "state"], name="agreements_clock_agr_idx"),
+            # Service reports judge the clocks that stopped in a period: an agreement's report
+            # reads one agreement's clocks by stop instant, the service and provider-wide
+            # reports the SLA clocks by stop instant. Both are range scans on these indexes
+            # (only stopped clocks are indexed, the running ones never match), and the columns
+            # the reports count and rank are included, so on PostgreSQL they are index-only
+            # scans: 1,000,000 tickets, one agreement's month of 8,500 clocks spread over 4,400
+            # table pages took 540 ms through (agreement, stopped_at) alone.
+            models.Index(
+                fields=["agreement", "stopped_at"],
+                name="agreements_clock_agr_stop_idx",
+                include=REPORT_COLUMNS,
+                condition=Q(stopped_at__isnull=False),
+            ),
+            models.Index(
+                fields=["agreement_kind", "stopped_at"],
+                name="agreements_clock_kind_stop_idx",
+                include=REPORT_COLUMNS,
+                condition=Q(stopped_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

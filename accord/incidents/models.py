@@ -138,6 +138,11 @@ class Incident(VersionedModel):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was cancelled: reports count it open until then.",
+    )
     reopen_count = models.PositiveIntegerField(default=0)
     sla_due_at = models.DateTimeField(
         null=True, blank=True, help_text="The soonest due instant of its counting SLA clocks."

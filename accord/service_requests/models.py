@@ -64,6 +64,11 @@ class ServiceRequest(VersionedModel):
     approved_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was cancelled: reports count it open until then.",
+    )
     reopen_count = models.PositiveIntegerField(default=0)
     # The soonest due instant and breach flag of its clocks, kept by the services for queues.
     sla_due_at = models.DateTimeField(null=True, blank=True)

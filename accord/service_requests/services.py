@@ -65,6 +65,7 @@ REQUEST_FIELDS = [
     "approved_at",
     "fulfilled_at",
     "closed_at",
+    "cancelled_at",
     "reopen_count",
 ]
 STAFF_EDITABLE = frozenset(
@@ -441,7 +442,7 @@ def _apply_transition(
         values["fulfilled_at"] = now
         steps.append("fulfil")
     elif to == S.CANCELLED:
-        values["closed_at"] = now
+        values["closed_at"] = values["cancelled_at"] = now
         steps.append("cancel")
     elif to == S.CLOSED:
         values["closed_at"] = now

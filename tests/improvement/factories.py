@@ -10,6 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accord.agreements.choices import AgreementKind, ClockState, Metric
+from accord.agreements.clocks import stop_readings
 from accord.agreements.models import TicketClock
 from accord.core.choices import OrganisationKind, Role
 from accord.improvement.models import Action, Improvement
@@ -77,3 +78,7 @@ def stopped_clock(service, customer, at, *, breached):
         state=ClockState.BREACHED if breached else ClockState.MET,
         breached=breached,
     )
+    # What the clock service stores when a clock stops (the figures reports rank).
+    for clock in clocks.select_related("agreement__calendar"):
+        clock.elapsed, clock.final_due_at = stop_readings(clock)
+        clock.save(update_fields=["elapsed", "final_due_at"])

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from django.contrib.contenttypes.models import ContentType
 
 from accord.agreements.choices import AgreementKind, ClockState, Metric
+from accord.agreements.clocks import stop_readings
 from accord.agreements.models import Agreement, Target, TicketClock
 from accord.core.choices import OrganisationKind, Role
 from accord.core.models import Organisation
@@ -175,7 +176,7 @@ def clock(
             state = ClockState.BREACHED if late else ClockState.MET
     if breached is None:
         breached = state == ClockState.BREACHED
-    return TicketClock.objects.create(
+    row = TicketClock(
         content_type=ContentType.objects.get_for_model(type(ticket)),
         object_id=ticket.pk,
         organisation=ticket.organisation,
@@ -192,6 +193,10 @@ def clock(
         state=state,
         breached=breached,
     )
+    # What the clock service stores when a clock stops (the figures reports rank).
+    row.elapsed, row.final_due_at = stop_readings(row)
+    row.save(force_insert=True)
+    return row
 
 
 def ola_of(service: Service) -> Agreement:

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.agreements import clocks as clock_service
 from accord.agreements.choices import ClockState, Metric
 from accord.core.report_parts import DASH
 from accord.incidents.choices import IncidentStatus
@@ -20,9 +21,9 @@ from accord.reports.sections import all_sections, tickets
 from accord.reports.sections.tickets import attainment, nearest_rank
 from accord.service_requests.choices import RequestStatus
 from tests.factories import CatalogueItemFactory, OrganisationFactory
+from tests.reports import factories
 from tests.reports.factories import (
     berlin,
-    clock,
     incident,
     ola_of,
     report_sla,
@@ -34,6 +35,15 @@ NOW = berlin(2026, 11, 5, 12, 0)
 H = dt.timedelta(hours=1)
 
 pytestmark = pytest.mark.django_db
+
+
+def clock(*args, **kwargs):
+    """A clock row with chosen facts, carrying the business time used and the final due
+    instant that the clock service stores on every clock when it stops."""
+    row = factories.clock(*args, **kwargs)
+    row.elapsed, row.final_due_at = clock_service.stop_readings(row)
+    row.save(update_fields=["elapsed", "final_due_at"])
+    return row
 
 
 def figures(sec):

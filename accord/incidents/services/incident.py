@@ -73,6 +73,7 @@ INCIDENT_FIELDS = [
     "first_response_at",
     "resolved_at",
     "closed_at",
+    "cancelled_at",
     "reopen_count",
 ]
 # What staff may change through an update; the status goes through the transition rules.
@@ -420,7 +421,7 @@ def _apply_transition(
         notes = (values.get("resolution_notes", "") or "").strip()
         if not notes:
             raise ValidationError({"resolution_notes": "Say why the incident is cancelled."})
-        values["closed_at"] = now
+        values["closed_at"] = values["cancelled_at"] = now
         steps.append("cancel")
     elif to == S.CLOSED:
         if locked.is_major and not PostIncidentReview.objects.filter(incident=locked).exists():
