@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accord.availability.tasks.watch_availability",
         "schedule": 10 * 60,
     },
+    # Monthly service reports: sent on the first working day once signed off (each once).
+    "deliver-service-reports": {
+        "task": "accord.reports.tasks.deliver_reports",
+        "schedule": 15 * 60,
+    },
     # Finishes re-targeting runs that no worker took (embedded mode) or that were interrupted.
     "resume-retarget-runs": {
         "task": "accord.agreements.tasks.resume_retarget_runs",
@@ -369,6 +374,9 @@ ACCORD_CAPACITY_FUTURE_MINUTES = int(os.environ.get("ACCORD_CAPACITY_FUTURE_MINU
 # Largest attachment accepted on a ticket.
 ACCORD_ATTACHMENT_MAX_BYTES = int(os.environ.get("ACCORD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
+# The provider's logo in the header of every PDF (a PNG, JPEG or SVG file under 512 KB).
+ACCORD_LOGO_FILE = os.environ.get("ACCORD_LOGO_FILE", "")
+
 # Where people reach Accord, for links in e-mails (e.g. https://accord.example.com).
 ACCORD_PUBLIC_URL = os.environ.get("ACCORD_PUBLIC_URL", "")
 
@@ -386,6 +394,7 @@ ACCORD_DEMO_MODULES = [
     "accord.capacity.demo",
     "accord.improvement.demo",
     "accord.governance.demo_audits",
+    "accord.reports.demo",
 ]
 
 # --- Logging --------------------------------------------------------------------------------

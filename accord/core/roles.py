@@ -129,6 +129,11 @@ CAPABILITIES: dict[str, Capability] = {
             "Read the service reports of every customer, service and agreement",
         ),
         Capability(
+            "reports.manage",
+            "Compile service reports, write their commentary, sign them off, send them and "
+            "schedule their monthly delivery",
+        ),
+        Capability(
             "reports.customer",
             "Read the service reports of their organisation's agreements",
         ),
@@ -184,6 +189,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "complaints.manage",
             "mail.templates",
             "availability.manage",
+            "reports.manage",
         }
     ),
     Role.INCIDENT_MANAGER: frozenset(

@@ -56,6 +56,9 @@ class NotificationKind(models.TextChoices):
     EFFECTIVENESS_CHECK_DUE = "nonconformity.check_due", "Effectiveness check due"
     AUDIT_ASSIGNED = "audit.assigned", "Audit assigned"
     REVIEW_APPROVAL_NEEDED = "review.approval_needed", "Management review awaits approval"
+    REPORT_DELIVERED = "report.delivered", "Service report"
+    REPORT_SIGN_OFF_NEEDED = "report.sign_off_needed", "Service report awaits sign-off"
+    REPORT_ACKNOWLEDGED = "report.acknowledged", "Service report acknowledged"
 
 
 NOTIFICATION_KIND_COLOURS = {
@@ -88,6 +91,9 @@ NOTIFICATION_KIND_COLOURS = {
     "capacity.warning": "amber",
     "capacity.critical": "red",
     "improvement.action_overdue": "amber",
+    "report.delivered": "indigo",
+    "report.sign_off_needed": "amber",
+    "report.acknowledged": "green",
 }
 
 

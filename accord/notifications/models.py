@@ -114,6 +114,12 @@ class OutboundMail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # A record whose ``mail_attachment()`` gives the file the mail carries (a signed service
+    # report's PDF): the file is read when the mail is sent, not copied into every row.
+    attachment_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attachment_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -134,6 +134,7 @@ def notify(
     organisation: Organisation | int,
     source: models.Model,
     clock: TicketClock | None = None,
+    attachment: models.Model | None = None,
     now: dt.datetime,
 ) -> Notified:
     """Record the notices of one event: an in-app notification for every active recipient and
@@ -141,6 +142,8 @@ def notify(
 
     Runs in the caller's transaction. Calling it again for the same event adds nothing for
     people already told (the unique constraints ignore the repeat), so a retried job is safe.
+    ``attachment``: a record whose ``mail_attachment()`` gives the file each mail carries,
+    read when the mail is sent.
     """
     people = _unique_people(recipients)
     org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
@@ -184,6 +187,12 @@ def notify(
                 message_id=message_id(event_key, address),
                 next_attempt_at=now,
                 created_at=now,
+                attachment_type=(
+                    ContentType.objects.get_for_model(type(attachment))
+                    if attachment is not None
+                    else None
+                ),
+                attachment_id=attachment.pk if attachment is not None else None,
             )
         )
     OutboundMail.objects.bulk_create(mails, ignore_conflicts=True)
@@ -311,8 +320,19 @@ def _mark_refused(row: OutboundMail, at: dt.datetime, error: str, max_attempts: 
     return give_up
 
 
+def _attachment(row: OutboundMail) -> tuple[str, bytes, str] | None:
+    """The file a mail carries, read from its record now; None when it has none (or the
+    record offers none any more)."""
+    if row.attachment_type_id is None or row.attachment_id is None:
+        return None
+    model = ContentType.objects.get_for_id(row.attachment_type_id).model_class()
+    record = model._default_manager.filter(pk=row.attachment_id).first() if model else None
+    getter = getattr(record, "mail_attachment", None)
+    return getter() if callable(getter) else None
+
+
 def _message(row: OutboundMail, connection: object) -> mail.EmailMessage:
-    return mail.EmailMessage(
+    message = mail.EmailMessage(
         subject=row.subject,
         body=row.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -325,6 +345,10 @@ def _message(row: OutboundMail, connection: object) -> mail.EmailMessage:
             "X-Accord-Event": row.kind,
         },
     )
+    attached = _attachment(row)
+    if attached is not None:
+        message.attach(*attached)
+    return message
 
 
 def send_outbox(

@@ -252,14 +252,31 @@ def display_sections(
     return shown
 
 
-def report_pdf(report: dict[str, Any], now: dt.datetime) -> bytes:
+def report_pdf(
+    report: dict[str, Any],
+    now: dt.datetime,
+    *,
+    commentary: str = "",
+    signature: Mapping[str, Any] | None = None,
+    reference: str = "",
+) -> bytes:
     """The report as a PDF: the standard A4 document (organisation, page X of Y, generation
-    stamp) around the title block and every section with its charts."""
+    stamp) around the title block and every section with its charts; a stored version adds
+    its reference, the service level manager's commentary (Markdown, sanitised) and who
+    signed it off when."""
     from accord.core.pdf import render_pdf
+    from accord.governance.markdown import render_markdown
 
     meta = report["meta"]
     body = render_to_string(
-        "reports/pdf_body.html", {"meta": meta, "sections": display_sections(report)}
+        "reports/pdf_body.html",
+        {
+            "meta": meta,
+            "sections": display_sections(report),
+            "commentary": mark_safe(render_markdown(commentary)) if commentary else "",  # noqa: S308
+            "signature": signature,
+            "reference": reference,
+        },
     )
     subtitle = " · ".join(
         part for part in (meta["customer"], f"Period {meta['period']}", meta["zone"]) if part

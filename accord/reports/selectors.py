@@ -73,3 +73,39 @@ def reportable_services(person: Any) -> QuerySet[Service]:
     return Service.objects.filter(
         Q(status=ServiceStatus.LIVE) | Q(status=ServiceStatus.RETIRED)
     ).order_by("name", "code")
+
+
+# --- stored report versions and schedules -------------------------------------------------------
+
+
+def service_reports_visible_to(person: Any) -> QuerySet[Any]:
+    """The stored report versions the person may read: every version for the provider's staff
+    and the auditor; for a customer's manager, the signed versions (signed, acknowledged or
+    superseded, never a draft) of their organisation's SLAs in force or ended. Newest period
+    first."""
+    from accord.reports.choices import FROZEN
+    from accord.reports.models import ServiceReport
+
+    qs = ServiceReport.objects.select_related(
+        "agreement", "service", "organisation", "signed_by", "acknowledged_by"
+    ).order_by("-period_start", "subject_key", "-revision")
+    if may_report_provider(person):
+        return qs
+    if not may_report_customer(person):
+        return qs.none()
+    return qs.filter(
+        organisation_id=person.organisation_id,
+        status__in=FROZEN,
+        agreement__in=reportable_agreements(person).values("pk"),
+    )
+
+
+def report_schedules_visible_to(person: Any) -> QuerySet[Any]:
+    """Schedules: read by the provider's staff and the auditor (who see every report);
+    customers see none (they receive what is sent to them)."""
+    from accord.reports.models import ReportSchedule
+
+    qs = ReportSchedule.objects.select_related("agreement", "service", "owner").order_by(
+        "name", "pk"
+    )
+    return qs if may_report_provider(person) else qs.none()

@@ -30,6 +30,8 @@ class Received:
     subject: str
     body: str
     auto_submitted: str
+    #: The files attached: (file name, content type, bytes).
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class Recorder:
@@ -96,6 +98,14 @@ class Recorder:
             subject=str(message["Subject"]).strip(),
             body=message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"),
             auto_submitted=str(message["Auto-Submitted"]),
+            attachments=tuple(
+                (
+                    str(part.get_filename()),
+                    part.get_content_type(),
+                    part.get_payload(decode=True) or b"",
+                )
+                for part in message.iter_attachments()
+            ),
         )
         with self._lock:
             self.received.append(received)
