@@ -45,6 +45,11 @@ from accord.core.web import (
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The person's dashboard (the panels of their roles), then who they are and recent
+    activity. The panels come from the reports app, imported here when the page runs so the
+    core app does not depend on it at import time."""
+    from accord.reports.dashboard_views import dashboard_context
+
     user = request.user
     roles = (
         RoleAssignment.objects.filter(person=user).select_related("organisation").order_by("role")
@@ -58,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "teams": selectors.person_teams(user),
             "roles": roles,
             "events": events,
+            **dashboard_context(request),
         },
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -120,10 +120,13 @@ def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def percent(part: int, whole: int) -> Decimal | None:
-    """``part`` of ``whole`` as a percentage to one place (None when ``whole`` is 0)."""
+    """``part`` of ``whole`` as a percentage rounded down to one place (None when ``whole``
+    is 0): 99.96 % reads 99.9 %, never a promise kept (100 %) that was not. The service
+    reports and the dashboards round the same way, so an objective, a dashboard and a report
+    show the same figure."""
     if not whole:
         return None
-    return (Decimal(100 * part) / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+    return (Decimal(100 * part) / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_DOWN)
 
 
 def _service_id(service: Any) -> int | None:

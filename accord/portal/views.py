@@ -126,8 +126,21 @@ def home(request: HttpRequest) -> HttpResponse:
             ],
             "approvals": list(request_selectors.approvals_pending_for(user)[:20]),
             "whole_organisation": selectors.sees_whole_organisation(user),
+            **_performance(user),
         },
     )
+
+
+def _performance(user: Any) -> dict[str, Any]:
+    """The organisation's agreements with their figures (the reports app's dashboard panel,
+    imported when the page runs: the portal's pages do not depend on it otherwise)."""
+    from accord.governance.measures import SLA_ATTAINMENT_DEFINITION
+    from accord.reports.dashboards import customer_panel
+
+    return {
+        "agreements": customer_panel(user, timezone.now()),
+        "definition": SLA_ATTAINMENT_DEFINITION,
+    }
 
 
 @portal_page

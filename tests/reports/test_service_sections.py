@@ -250,7 +250,7 @@ def test_changes_figures_follow_the_change_metrics_definitions() -> None:
 
     found = figures(result)
     assert found["Changes implemented"] == 3
-    assert found["Success rate"] == "66.7 %"
+    assert found["Success rate"] == "66.6 %"
     assert found["Emergency ratio"] == "33.3 %"
     assert found["Changes that caused incidents"] == 1
     assert first_column(result) == [ok.reference, failed.reference, first_column(result)[2]]
