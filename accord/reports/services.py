@@ -262,6 +262,7 @@ def report_refresh(
     locked = _locked(report, expected_version)
     if locked.is_frozen:
         raise ValidationError("A signed-off report never changes: compile a new revision.")
+    compiled_before = locked.compiled_at.isoformat()
     locked.content = _content(subject_of(locked), locked.period_start, locked.period_end, now)
     locked.compiled_at = now
     locked.version += 1
@@ -270,7 +271,7 @@ def report_refresh(
         actor=actor,
         action=AuditAction.UPDATE,
         instance=locked,
-        changes={"compiled_at": [None, now.isoformat()]},
+        changes={"compiled_at": [compiled_before, now.isoformat()]},
         organisation=locked.organisation_id,
     )
     return locked
@@ -454,6 +455,12 @@ def _send(
     )
     with transaction.atomic():
         delivery.save(force_insert=True)
+        records.audit_created(
+            actor=actor,
+            instance=delivery,
+            fields=("report", "schedule", "period_start", "recipients", "attach_pdf"),
+            organisation=report.organisation_id,
+        )
     meta = report.content.get("meta", {})
     # The provider's people open the version's staff page; the customer's managers its page
     # in the portal (the staff pages answer them 404).
