@@ -212,6 +212,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Outside production static files are looked up when asked for, as in development, instead of
+# every file being read into the middleware when it starts (which the test client does for each
+# test).
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("ACCORD_MEDIA_ROOT", VAR_DIR / "media"))
 
 # --- E-mail ---------------------------------------------------------------------------------

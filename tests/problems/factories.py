@@ -30,7 +30,8 @@ class ProblemFactory(DjangoModelFactory):
         model = Problem
         skip_postgeneration_save = True
 
-    reference = factory.Sequence(lambda n: f"PRB-{n + 1:06d}")
+    # Far above the numbers the services issue, so a factory row never takes one of theirs.
+    reference = factory.Sequence(lambda n: f"PRB-{n + 900001:06d}")
     title = factory.Sequence(lambda n: f"Problem {n}")
     impact = Level.MEDIUM
     urgency = Level.MEDIUM
