@@ -698,3 +698,16 @@ def test_customer_may_send_back_unchanged_fields_they_may_not_edit(desk):
     )
     assert response.status_code == 200
     assert response.json()["title"] == "Mail lost since 9:00"
+
+
+def test_a_cancelled_incident_says_when_it_was_cancelled(desk):
+    incident = make_incident(actor=desk.agent, caller=desk.caller, service=desk.service)
+    client = api_client_for(desk.agent)
+    assert client.get(f"{URL}{incident.pk}/").json()["cancelled_at"] is None
+    response = client.patch(
+        f"{URL}{incident.pk}/",
+        {"status": "cancelled", "resolution_notes": "Raised twice"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["cancelled_at"] is not None

@@ -397,6 +397,7 @@ def test_the_requester_cancels_a_waiting_request_and_the_approval_is_withdrawn(s
         f"{URL}{created.pk}/", {"status": "cancelled"}, format="json"
     )
     assert response.json()["status"] == "cancelled"
+    assert response.json()["cancelled_at"] == response.json()["closed_at"] is not None
     assert Approval.objects.get(request=created).decision == "withdrawn"
     assert api_client_for(shop.manager).get("/api/v1/approvals/").json()["results"] == []
 

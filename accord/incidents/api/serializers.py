@@ -229,6 +229,11 @@ class IncidentSerializer(TicketClocksMixin, serializers.ModelSerializer[Incident
     closed_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="When it was closed or cancelled."
     )
+    cancelled_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it was cancelled (reports count it open until then).",
+    )
     reopen_count = serializers.IntegerField(
         read_only=True, help_text="How often it was reopened after a resolution."
     )
@@ -296,6 +301,7 @@ class IncidentSerializer(TicketClocksMixin, serializers.ModelSerializer[Incident
             "first_response_at",
             "resolved_at",
             "closed_at",
+            "cancelled_at",
             "reopen_count",
             "sla_due_at",
             "sla_breached",

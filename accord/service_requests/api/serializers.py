@@ -256,6 +256,7 @@ class ServiceRequestSerializer(TicketClocksMixin, serializers.ModelSerializer[Se
             "approved_at",
             "fulfilled_at",
             "closed_at",
+            "cancelled_at",
             "reopen_count",
             "sla_due_at",
             "sla_breached",
@@ -273,6 +274,7 @@ class ServiceRequestSerializer(TicketClocksMixin, serializers.ModelSerializer[Se
             "approved_at",
             "fulfilled_at",
             "closed_at",
+            "cancelled_at",
             "reopen_count",
             "sla_due_at",
             "sla_breached",
@@ -288,6 +290,9 @@ class ServiceRequestSerializer(TicketClocksMixin, serializers.ModelSerializer[Se
             "approved_at": {"help_text": "When its approver approved it."},
             "fulfilled_at": {"help_text": "When it was fulfilled."},
             "closed_at": {"help_text": "When it was closed, rejected or cancelled."},
+            "cancelled_at": {
+                "help_text": "When it was cancelled (reports count it open until then)."
+            },
             "reopen_count": {"help_text": "How often a fulfilment was reopened."},
             "sla_due_at": {"help_text": "The soonest due instant of its counting clocks."},
             "sla_breached": {"help_text": "Whether one of its clocks breached."},
