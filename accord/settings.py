@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accord.availability",
     "accord.capacity",
     "accord.improvement",
+    "accord.transitions",
     "accord.reports",
 ]
 
@@ -268,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "CIRelationKindEnum": "accord.portfolio.choices.CIRelationKind",
         "RoleEnum": "accord.core.choices.Role",
         "ApprovalDecisionEnum": "accord.service_requests.choices.ApprovalDecision",
+        "TransitionStageEnum": "accord.transitions.choices.Stage",
+        "TransitionKindEnum": "accord.transitions.choices.TransitionKind",
         # Described inline by value (no labels): the override names the values alone.
         "OutageStateEnum": ["upcoming", "ongoing", "restored", "closed", "cancelled"],
         "ReviewStatusEnum": ["planned", "held", "approved", "cancelled"],
@@ -388,6 +391,7 @@ ACCORD_PUBLIC_URL = os.environ.get("ACCORD_PUBLIC_URL", "")
 ACCORD_DEMO_MODULES = [
     "accord.core.demo",
     "accord.portfolio.demo",
+    "accord.transitions.demo",
     "accord.incidents.demo",
     "accord.service_requests.demo",
     "accord.feedback.demo",

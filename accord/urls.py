@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("accord.capacity.api.urls")),
     path("api/v1/", include("accord.improvement.api.urls")),
     path("api/v1/", include("accord.reports.api.urls")),
+    path("api/v1/", include("accord.transitions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", health, name="health"),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("", include("accord.availability.urls")),
     path("", include("accord.capacity.urls")),
     path("", include("accord.improvement.urls")),
+    path("", include("accord.transitions.urls")),
     path("", include("accord.reports.urls")),
 ]
 

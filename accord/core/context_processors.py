@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from accord.core.permissions import has_capability, roles_of, sees_all_organisations
+from accord.transitions import selectors as transition_selectors
 
 
 def _add(items: list[tuple[str, str]], label: str, url_name: str) -> None:
@@ -65,6 +66,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("People", reverse("person-list")),
         ]
     _add(items, "Services", "service-list")
+    if transition_selectors.may_read(user):
+        _add(items, "Transitions", "transition-list")
     _add(items, "Catalogue", "catalogue-list")
     _add(items, "CIs", "ci-list")
     if sees_all_organisations(user):

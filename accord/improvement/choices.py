@@ -12,6 +12,7 @@ class Source(models.TextChoices):
     COMPLAINT = "complaint", "Complaint"
     SATISFACTION = "satisfaction", "Satisfaction result"
     MANAGEMENT_REVIEW = "management_review", "Management review"
+    SERVICE_TRANSITION = "service_transition", "Service transition"
     IDEA = "idea", "Idea"
 
 

@@ -222,7 +222,9 @@ def steps() -> Iterator[tuple[str, Callable[[], None]]]:
         for code, name, summary, criticality, ci_names, deps in SERVICES:
             if Service.objects.filter(code=code).exists():
                 continue
-            service = service_services.service_create(
+            # Created in the pipeline; accord.transitions.demo takes each live through its
+            # service transition.
+            service_services.service_create(
                 actor=None,
                 code=code,
                 name=name,
@@ -234,7 +236,6 @@ def steps() -> Iterator[tuple[str, Callable[[], None]]]:
                 depends_on=list(Service.objects.filter(code__in=deps)),
                 configuration_items=list(ConfigurationItem.objects.filter(name__in=ci_names)),
             )
-            service_services.service_transition(actor=None, service=service, to_status="live")
 
     def catalogue() -> None:
         desk = Team.objects.get(code="SERVICE-DESK")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _load_demo() -> None:
     """The demo loaders feedback builds on, then feedback's own (in the settings' order)."""
-    for name in ("core", "portfolio", "incidents", "service_requests", "feedback"):
+    for name in ("core", "portfolio", "transitions", "incidents", "service_requests", "feedback"):
         module = import_module(f"accord.{name}.demo")
         for _, step in module.steps():
             step()

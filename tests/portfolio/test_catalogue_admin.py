@@ -79,10 +79,10 @@ def test_admin_change_goes_through_the_service(client, superadmin, customer_org)
 
 def test_admin_service_refusal_is_an_error_message(client, superadmin):
     client.force_login(superadmin)
-    pipeline = ServiceFactory(status=ServiceStatus.PIPELINE)
+    retired = ServiceFactory(status=ServiceStatus.RETIRED)
     with nothing_changed(CatalogueItem):
         response = client.post(
-            "/admin/portfolio/catalogueitem/add/", _post(service=pipeline.pk), follow=True
+            "/admin/portfolio/catalogueitem/add/", _post(service=retired.pk), follow=True
         )
     assert response.status_code == 200
     assert "belong to a live service" in response.content.decode()

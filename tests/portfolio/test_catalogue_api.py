@@ -110,13 +110,21 @@ def test_create_returns_the_item_as_stored(admin_person, customer_org):
     assert item.target_fulfilment.total_seconds() == 8 * 3600
 
 
-def test_create_for_a_pipeline_service_is_refused(admin_person, customer_org):
+def test_create_for_a_retired_service_is_refused(admin_person, customer_org):
     payload = TestCatalogueItemAPI().create_payload(customer_org)
-    payload["service"] = ServiceFactory(status=ServiceStatus.PIPELINE).pk
+    payload["service"] = ServiceFactory(status=ServiceStatus.RETIRED).pk
     with nothing_changed(CatalogueItem):
         response = api_client_for(admin_person).post(URL, payload, format="json")
     body = assert_error_body(response, 400, "invalid", ["service"])
     assert "live service" in body["errors"]["service"][0]
+
+
+def test_create_for_a_pipeline_service_prepares_it_unpublished(admin_person, customer_org):
+    payload = TestCatalogueItemAPI().create_payload(customer_org)
+    payload["service"] = ServiceFactory(status=ServiceStatus.PIPELINE).pk
+    response = api_client_for(admin_person).post(URL, payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["is_active"] is False
 
 
 def test_bad_form_definition_errors_name_the_entry(admin_person, customer_org):

@@ -352,7 +352,7 @@ def test_json_syntax_errors_say_where(client, customer_org):
 
 def test_create_refuses_a_service_that_is_not_live(client, customer_org):
     client.force_login(person_for_role(Role.SERVICE_OWNER, customer_org))
-    data = _form_data(customer_org, service=ServiceFactory(status=ServiceStatus.PIPELINE))
+    data = _form_data(customer_org, service=ServiceFactory(status=ServiceStatus.RETIRED))
     with nothing_changed(CatalogueItem):
         response = client.post("/catalogue/new/", data)
     assert_form_error(response, "service")  # not among the choices
@@ -412,7 +412,7 @@ def test_activate_of_an_item_of_a_retired_service_is_refused(client, customer_or
     client.force_login(person_for_role(Role.SERVICE_OWNER, customer_org))
     with nothing_changed(CatalogueItem, item):
         response = client.post(f"/catalogue/{item.pk}/activate/", {}, follow=True)
-    assert "belong to a live service" in response.content.decode()
+    assert "live service&#x27;s items are published" in response.content.decode()
 
 
 def test_catalogue_is_in_the_navigation(client, customer_org):

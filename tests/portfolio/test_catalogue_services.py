@@ -116,14 +116,23 @@ def test_create_writes_the_item_and_one_audit_event(manager, customer_org):
     assert event.changes["approver_role"] == [None, "customer_manager"]
 
 
-@pytest.mark.parametrize("status", [ServiceStatus.PIPELINE, ServiceStatus.RETIRED])
-def test_an_item_belongs_to_a_live_service(manager, status):
-    service = ServiceFactory(status=status)
+def test_an_item_never_belongs_to_a_retired_service(manager):
+    service = ServiceFactory(status=ServiceStatus.RETIRED)
     with nothing_changed(CatalogueItem):
         errors = _errors(lambda: _create(manager, service=service))
     assert errors["service"] == [
-        f"Catalogue items belong to a live service; {service} is {status.label.lower()}."
+        "Catalogue items belong to a live service (or one in the pipeline, prepared "
+        f"unpublished); {service} is retired."
     ]
+
+
+def test_an_item_of_a_pipeline_service_is_prepared_unpublished(manager):
+    service = ServiceFactory(status=ServiceStatus.PIPELINE)
+    item = _create(manager, service=service)
+    assert item.is_active is False
+    with nothing_changed(CatalogueItem, item):
+        errors = _errors(lambda: services.catalogue_item_activate(actor=manager, item=item))
+    assert "publishes them when it goes live" in errors["is_active"][0]
 
 
 def test_chosen_audience_needs_customer_organisations(manager, customer_org):
@@ -202,7 +211,7 @@ def test_every_broken_rule_is_reported_at_once(manager):
     errors = _errors(
         lambda: _create(
             manager,
-            service=ServiceFactory(status=ServiceStatus.PIPELINE),
+            service=ServiceFactory(status=ServiceStatus.RETIRED),
             audience=Audience.CHOSEN,
             approval_required=True,
             form_schema="no",
@@ -290,7 +299,7 @@ def test_moving_to_a_service_that_is_not_live_is_refused(manager):
     errors = _errors(
         lambda: services.catalogue_item_update(actor=manager, item=item, data={"service": pipeline})
     )
-    assert list(errors) == ["service"]
+    assert list(errors) == ["is_active"]  # an offered item cannot sit unpublished elsewhere
 
 
 def test_an_item_of_a_retired_service_can_still_be_edited_and_retired(manager):

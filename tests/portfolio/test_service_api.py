@@ -35,6 +35,7 @@ from tests.factories import (
     service_owner,
 )
 from tests.portfolio.test_service_support import covered_service, rich_service
+from tests.transitions.factories import ready_transition
 
 URL = "/api/v1/services/"
 WRITERS = roles_with("portfolio.manage")
@@ -159,19 +160,22 @@ def test_transition_by_role(role, customer_org):
             response, *((403, "permission_denied") if visible else (404, "not_found"))
         )
         return
+    ready_transition(service=service)
     mark = last_event_id()
     response = _transition(client, service, "live")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "live"
     assert response.json()["live_since"]
     assert response["ETag"] == f'"{service.version + 1}"'
-    assert [(e.action, e.door, e.changes["status"]) for e in events_since(mark)] == [
+    events = [e for e in events_since(mark) if e.object_type == "portfolio.service"]
+    assert [(e.action, e.door, e.changes["status"]) for e in events] == [
         ("transition", Door.API, ["pipeline", "live"])
     ]
 
 
 def test_transition_honours_if_match(admin_person):
     service = ServiceFactory(status=ServiceStatus.PIPELINE)
+    ready_transition(service=service)
     client = api_client_for(admin_person)
     with nothing_changed(Service, service):
         response = _transition(client, service, "live", HTTP_IF_MATCH='"7"')

@@ -69,7 +69,7 @@ def test_bad_rows_are_reported_per_row_and_nothing_is_imported(admin_person, own
     existing = ServiceFactory(code="KEEP", name="Keep me")
     PersonFactory(username="bob")  # a person, but not a service owner
     text = _csv(
-        "MAIL,Mail,,live,high,olivia,,,,",  # row 2: fine
+        "MAIL,Mail,,,high,olivia,,,,",  # row 2: fine
         "KEEP,Renamed,,,,olivia,,,,",  # row 3: fine
         "ERP,ERP,,,medium,bob,,,,",  # row 4: owner holds no service owner role
         "NET,Network,,,extreme,olivia,NOPE,Nowhere,GHOST,31/12/2027",  # row 5: five problems
@@ -209,14 +209,16 @@ def test_import_into_new_codes_recreates_the_portfolio(admin_person, owner):
     _portfolio(owner)
     exported = services_csv(admin_person)
     renamed = exported.replace("NET", "NET2").replace("MAIL", "MAIL2").replace("ERP", "ERP2")
+    # A new service goes live only through its service transition: imported, it starts in
+    # the pipeline.
+    renamed = renamed.replace(",live,", ",pipeline,")
     result = services_import_csv(actor=admin_person, text=renamed)
     assert sorted(result.created) == ["ERP2", "MAIL2", "NET2"]
     erp2 = Service.objects.get(code="ERP2")
     assert erp2.status == ServiceStatus.PIPELINE
     assert {d.code for d in erp2.depends_on.all()} == {"NET2", "MAIL2"}
     mail2 = Service.objects.get(code="MAIL2")
-    assert mail2.name == '=Mail, "quoted"' and mail2.status == ServiceStatus.LIVE
-    assert mail2.live_since is not None
+    assert mail2.name == '=Mail, "quoted"' and mail2.status == ServiceStatus.PIPELINE
     new_rows = [r for r in _rows(services_csv(admin_person)) if r["code"].endswith("2")]
     assert new_rows == [r for r in _rows(renamed) if r["code"].endswith("2")]
 
@@ -224,9 +226,16 @@ def test_import_into_new_codes_recreates_the_portfolio(admin_person, owner):
 def test_dry_run_keeps_nothing(admin_person, owner):
     with nothing_changed(Service):
         result = services_import_csv(
-            actor=admin_person, text=_csv("MAIL,Mail,,live,,olivia,,,,"), dry_run=True
+            actor=admin_person, text=_csv("MAIL,Mail,,,,olivia,,,,"), dry_run=True
         )
     assert result.created == ["MAIL"] and result.dry_run
+
+
+def test_an_import_cannot_take_a_service_live_without_its_transition(admin_person, owner):
+    with nothing_changed(Service), pytest.raises(ServiceImportRefused) as info:
+        services_import_csv(actor=admin_person, text=_csv("MAIL,Mail,,live,,olivia,,,,"))
+    [row] = info.value.rows
+    assert row.startswith("row 2:") and "only through a service transition" in row
 
 
 def test_a_customer_exports_only_their_services(customer_org, other_customer_org):

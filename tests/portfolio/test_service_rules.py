@@ -20,6 +20,7 @@ from accord.portfolio.services.service import (
     service_transition,
     service_update,
 )
+from accord.transitions.choices import TransitionKind
 from tests.base import FAST_HASHERS, events_since, last_event_id, nothing_changed
 from tests.factories import (
     AgreementFactory,
@@ -31,6 +32,7 @@ from tests.factories import (
     service_owner,
 )
 from tests.portfolio.test_service_support import covered_service
+from tests.transitions.factories import ready_transition
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +49,16 @@ PAIRS = list(itertools.product(ServiceStatus.values, repeat=2))
 def test_transitions_follow_the_table(start, to, admin_person):
     service = ServiceFactory(status=start)
     if to in SERVICE_TRANSITIONS[start]:
+        if start == ServiceStatus.LIVE or to == ServiceStatus.LIVE:
+            # Going live and leaving live pass through a ready service transition.
+            kind = TransitionKind.NEW if to == ServiceStatus.LIVE else TransitionKind.RETIREMENT
+            ready_transition(kind=kind, service=service)
         mark = last_event_id()
         moved = service_transition(actor=admin_person, service=service, to_status=to)
         assert moved.status == to and moved.version == service.version + 1
         assert (moved.live_since is not None) == (to == ServiceStatus.LIVE)
         assert (moved.retired_at is not None) == (to == ServiceStatus.RETIRED)
-        [event] = events_since(mark)
+        [event] = [e for e in events_since(mark) if e.object_type == "portfolio.service"]
         assert (event.action, event.changes["status"]) == ("transition", [start, to])
     else:
         with nothing_changed(Service, service), pytest.raises(ValidationError) as info:
@@ -68,7 +74,10 @@ def test_the_table_allows_pipeline_live_retired():
 
 def test_going_live_then_retiring_keeps_live_since(admin_person):
     service = ServiceFactory(status=ServiceStatus.PIPELINE)
+    ready_transition(service=service)
     live = service_transition(actor=admin_person, service=service, to_status="live")
+    live.agreements.update(status=AgreementStatus.TERMINATED)
+    ready_transition(kind=TransitionKind.RETIREMENT, service=live)
     retired = service_transition(actor=admin_person, service=live, to_status="retired")
     assert retired.live_since == live.live_since
     assert retired.retired_at >= live.live_since
@@ -106,6 +115,7 @@ def test_retiring_with_an_active_agreement_is_refused_naming_them(status, admin_
 def test_retiring_is_allowed_when_no_agreement_is_active(status, admin_person):
     service = ServiceFactory()
     AgreementFactory(status=status, services=[service])
+    ready_transition(kind=TransitionKind.RETIREMENT, service=service)
     moved = service_transition(actor=admin_person, service=service, to_status="retired")
     assert moved.status == ServiceStatus.RETIRED
 

@@ -43,6 +43,7 @@ from accord.incidents.views.sla import clock_views, most_urgent
 from accord.incidents.views.timeline import timeline_items
 from accord.problems.selectors.known_errors import suggestions_for_viewer
 from accord.problems.selectors.problems import problems_of_incident
+from accord.transitions.selectors import early_life_transition
 
 S = IncidentStatus
 STAFF, CUSTOMER = "staff", "customer"
@@ -159,7 +160,10 @@ def incident_context(
     for child in children:
         child.status_colour = INCIDENT_STATUS_COLOURS.get(child.status, "grey")
     parent = visible.filter(pk=incident.parent_id).first() if incident.parent_id else None
+    # Staff see when the incident falls in its service's early life support (8.5.2).
+    early_life = early_life_transition(incident) if internal else None
     return {
+        "early_life": early_life,
         "object": incident,
         "incident": incident,
         "status_colour": INCIDENT_STATUS_COLOURS.get(incident.status, "grey"),

@@ -106,7 +106,9 @@ class FormDefinitionField(forms.CharField):
 
 class CatalogueItemForm(VersionedForm):
     service = forms.ModelChoiceField(
-        queryset=Service.objects.none(), help_text="Items belong to a live service."
+        queryset=Service.objects.none(),
+        help_text="Items belong to a live service; those of a service in the pipeline are "
+        "prepared unpublished and published when it goes live.",
     )
     name = forms.CharField(max_length=200)
     description = forms.CharField(

@@ -76,11 +76,22 @@ def _check(
         errors.setdefault(field, []).append(message)
 
     service: Service | None = state.get("service")
-    if check_service and service is not None and service.status != ServiceStatus.LIVE:
+    if check_service and service is not None and service.status == ServiceStatus.RETIRED:
         add(
             "service",
-            f"Catalogue items belong to a live service; {service} is "
-            f"{service.get_status_display().lower()}.",
+            f"Catalogue items belong to a live service (or one in the pipeline, prepared "
+            f"unpublished); {service} is retired.",
+        )
+    if (
+        check_service
+        and service is not None
+        and service.status == ServiceStatus.PIPELINE
+        and state.get("is_active")
+    ):
+        add(
+            "is_active",
+            f"Only a live service's items are published; {service} is in the pipeline (its "
+            "service transition publishes them when it goes live).",
         )
 
     name = state.get("name") or ""
@@ -165,9 +176,13 @@ def catalogue_item_create(
     target_fulfilment: dt.timedelta | None = None,
     is_active: bool = True,
 ) -> CatalogueItem:
-    """Publish a request offering of a live service."""
+    """Publish a request offering of a live service, or prepare one for a service in the
+    pipeline: it stays unpublished (inactive) until the service goes live through its service
+    transition, which publishes it."""
     _require_manager(actor)
     orgs = list(organisations)
+    if service.status == ServiceStatus.PIPELINE:
+        is_active = False
     state = {
         "service": service,
         "name": name,
@@ -241,8 +256,13 @@ def _set_active(
     if active and item.service.status != ServiceStatus.LIVE:
         raise ValidationError(
             {
-                "is_active": f"Catalogue items belong to a live service; {item.service} is "
-                f"{item.service.get_status_display().lower()}."
+                "is_active": f"Only a live service's items are published; {item.service} is "
+                f"{item.service.get_status_display().lower()}"
+                + (
+                    " (its service transition publishes them when it goes live)."
+                    if item.service.status == ServiceStatus.PIPELINE
+                    else "."
+                )
             }
         )
     return records.update_record(

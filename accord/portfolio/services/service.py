@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,6 +257,22 @@ def active_agreements_covering(service: Service) -> list[Agreement]:
     )
 
 
+#: Checks run before a service changes status, each ``(actor, service, to_status, now)``. One
+#: may refuse (ValidationError on ``to``) or record what goes with the move, in the same
+#: transaction, and may return what to do once the service has moved (called with it).
+#: Service transitions register theirs: going live and retiring need one.
+LifecycleGate = Callable[
+    [Person | None, Service, str, dt.datetime], Callable[[Service], None] | None
+]
+_LIFECYCLE_GATES: list[LifecycleGate] = []
+
+
+def register_lifecycle_gate(gate: LifecycleGate) -> None:
+    """Add a check to every lifecycle move of a service (once per callable)."""
+    if gate not in _LIFECYCLE_GATES:
+        _LIFECYCLE_GATES.append(gate)
+
+
 def allowed_transitions(service: Service) -> list[str]:
     """The statuses ``service`` may move to, in the order of the choice set."""
     allowed = SERVICE_TRANSITIONS.get(service.status, frozenset())
@@ -274,7 +290,8 @@ def service_transition(
     """Move a service along its lifecycle (pipeline → live → retired).
 
     Going live stamps ``live_since``; retiring stamps ``retired_at`` and is refused while an
-    active agreement covers the service.
+    active agreement covers the service. The registered lifecycle gates run last: a service
+    goes live, or leaves live, only through a service transition that is ready.
     """
     require(actor, "portfolio.manage")
     locked = Service.objects.select_for_update().get(pk=service.pk)
@@ -306,7 +323,8 @@ def service_transition(
                 }
             )
         data["retired_at"] = now
-    return records.update_record(
+    followups = [gate(actor, locked, to_status, now) for gate in _LIFECYCLE_GATES]
+    moved = records.update_record(
         actor=actor,
         instance=locked,
         data=data,
@@ -314,6 +332,10 @@ def service_transition(
         organisation=locked.owner.organisation_id,
         action=AuditAction.TRANSITION,
     )
+    for followup in followups:
+        if followup is not None:
+            followup(moved)
+    return moved
 
 
 # --- CSV import -------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ class CatalogueItemFormView(RecordFormView):
 
     def form_kwargs(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
-        live = Q(status=ServiceStatus.LIVE)
+        live = Q(status__in=[ServiceStatus.LIVE, ServiceStatus.PIPELINE])
         if obj is not None:
             live |= Q(pk=obj.service_id)
         return form_choices(

@@ -44,6 +44,7 @@ from accord.portfolio.selectors.service import (
     visible_dependencies,
 )
 from accord.portfolio.services import service as service_services
+from accord.transitions import selectors as transition_selectors
 
 TRANSITION_VERBS = {ServiceStatus.LIVE: "Go live", ServiceStatus.RETIRED: "Retire"}
 
@@ -164,6 +165,9 @@ class ServiceDetailView(CapabilityRequiredMixin, View):
                 )[:30],
                 "can_manage": can_manage,
                 "transitions": transitions if can_manage else [],
+                # The service's transitions through the portfolio, for those who read them.
+                "may_read_transitions": transition_selectors.may_read(user),
+                "service_transitions": transition_selectors.transitions_of_service(user, service),
                 "transition_errors": errors or [],
             },
             status=status,
