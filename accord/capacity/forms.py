@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 
 from accord.capacity.choices import Aggregation, CapacityKind
+from accord.core.selectors import provider_staff
 from accord.portfolio.models import Service
 
 
@@ -34,16 +35,6 @@ class OverviewFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = services_with_metrics()  # type: ignore[attr-defined]
-
-
-def provider_staff() -> Any:
-    """Who may own a metric: active people of the provider."""
-    from accord.core.choices import OrganisationKind
-    from accord.core.models import Person
-
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("last_name", "first_name", "pk")
 
 
 class MetricForm(forms.Form):

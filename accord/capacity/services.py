@@ -27,9 +27,8 @@ from accord.capacity.choices import Aggregation, CapacityKind
 from accord.capacity.ingest import MAX_BATCH, IngestResult, Rejected, ingest, may_ingest
 from accord.capacity.models import Metric, ScrapeTarget
 from accord.core import records
-from accord.core.choices import OrganisationKind
 from accord.core.models import Person, code_validator
-from accord.core.permissions import has_capability, sees_all_organisations
+from accord.core.permissions import has_capability, is_provider_staff, sees_all_organisations
 from accord.portfolio.models import ConfigurationItem, Service
 
 METRIC_FIELDS = (
@@ -209,7 +208,7 @@ def _clean_metric(data: Mapping[str, Any], metric: Metric | None) -> dict[str, A
             errors["owner"] = "Name the person who watches this metric."
         elif owner is not None and not owner.is_active:
             errors["owner"] = f"{owner} is no longer active."
-        elif owner is not None and not _is_provider_staff(owner):
+        elif owner is not None and not is_provider_staff(owner):
             errors["owner"] = f"{owner} is not on the provider's staff."
         values["owner"] = owner
     for name, label in (
@@ -276,11 +275,6 @@ def _clean_metric(data: Mapping[str, Any], metric: Metric | None) -> dict[str, A
     if errors:
         raise ValidationError(errors)
     return values
-
-
-def _is_provider_staff(person: Person) -> bool:
-    org = person.organisation if person.organisation_id else None
-    return org is not None and org.kind == OrganisationKind.PROVIDER
 
 
 @transaction.atomic

@@ -43,13 +43,6 @@ def _text(rows: int = 3) -> forms.Widget:
     return forms.Textarea(attrs={"rows": rows})
 
 
-def provider_staff() -> QuerySet[Person]:
-    """Active people of the provider: possible owners and implementers."""
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "username")
-
-
 def provider_teams() -> QuerySet[Team]:
     return Team.objects.filter(
         organisation__kind=OrganisationKind.PROVIDER, is_active=True

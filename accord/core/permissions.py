@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from accord.core.choices import OrganisationKind, Role
+from accord.core.models import Person
 from accord.core.roles import ROLE_CAPABILITIES
 
 _CACHE_ATTR = "_accord_role_assignments"
@@ -76,3 +77,20 @@ def sees_all_organisations(person: Any) -> bool:
         return True
     org = person.organisation if person.organisation_id else None
     return org is not None and org.kind == OrganisationKind.PROVIDER
+
+
+def is_provider_staff(person: Person | None, *, active: bool = True) -> bool:
+    """True when ``person`` belongs to the provider organisation (and, with ``active``, may
+    still act): the one test behind "owned by the provider's staff" rules, so they cannot drift
+    apart. :func:`accord.core.selectors.provider_staff` lists the same people.
+
+    Pass ``active=False`` where a caller reports an inactive person with a message of its own.
+    Reads ``person.organisation``: no query when it is already loaded, at most one otherwise.
+    """
+    if not isinstance(person, Person):
+        return False
+    if active and not person.is_active:
+        return False
+    if person.organisation_id is None:
+        return False
+    return person.organisation.kind == OrganisationKind.PROVIDER

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from accord.core.choices import OrganisationKind
 from accord.core.models import AuditEvent, Organisation, Person, RoleAssignment, Team
 from accord.core.permissions import has_capability, sees_all_organisations
 
@@ -65,6 +66,17 @@ def audit_events_visible_to(person: Any) -> QuerySet[AuditEvent]:
     if person.organisation_id and has_capability(person, "audit.view_org", person.organisation_id):
         own |= Q(organisation_id=person.organisation_id)
     return qs.filter(own)
+
+
+def provider_staff() -> QuerySet[Person]:
+    """The provider's active people, by first name: whom a form offers as owner, assignee or
+    implementer of provider work. One definition, so every such choice lists the same people in
+    the same order. :func:`accord.core.permissions.is_provider_staff` is the same test for one
+    person, used by the services that check the choice.
+    """
+    return Person.objects.filter(
+        is_active=True, organisation__kind=OrganisationKind.PROVIDER
+    ).order_by("first_name", "last_name", "pk")
 
 
 def person_teams(person: Any) -> QuerySet[Team]:

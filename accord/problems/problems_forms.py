@@ -41,13 +41,6 @@ def problem_managers() -> QuerySet[Person]:
     )
 
 
-def provider_staff() -> QuerySet[Person]:
-    """Active people of the provider: the possible assignees."""
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "username")
-
-
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("", "—"), *choices]
 

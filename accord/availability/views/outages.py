@@ -49,8 +49,9 @@ from accord.availability.views.common import AvailabilityReaderMixin, require
 from accord.availability.views.figures import outage_length, outage_rows
 from accord.changes.selectors.changes import changes_visible_to
 from accord.core.choices import OrganisationKind
-from accord.core.models import Organisation, Person
+from accord.core.models import Organisation
 from accord.core.records import StaleVersion
+from accord.core.selectors import provider_staff
 from accord.core.web import RecordFormView, paginate, run_service, scoped_object
 from accord.domain.availability import period_bounds
 from accord.incidents.selectors import incidents_visible_to
@@ -141,12 +142,6 @@ def exclusion_agreements(outage: Outage, person: Any) -> QuerySet[Any]:
         .exclude(outage_exclusions__outage=outage)
         .order_by("code")
     )
-
-
-def provider_staff() -> QuerySet[Person]:
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("last_name", "first_name", "pk")
 
 
 def render_outage(

@@ -35,7 +35,6 @@ from accord.changes.forms import (
     ReviewForm,
     StandardChangeForm,
     change_initial,
-    provider_staff,
     provider_teams,
     risk_questions,
 )
@@ -47,7 +46,7 @@ from accord.changes.services import approvals, links, templates
 from accord.changes.services import changes as services
 from accord.changes.services.change_rules import missing_labels
 from accord.core.models import Organisation
-from accord.core.selectors import audit_events_visible_to
+from accord.core.selectors import audit_events_visible_to, provider_staff
 from accord.core.web import RecordFormView, current_values, paginate, run_service
 from accord.incidents.selectors import incidents_visible_to
 from accord.portfolio.models import Service

@@ -45,7 +45,8 @@ from accord.changes.services import policy as policy_services
 from accord.changes.services import templates as template_services
 from accord.changes.views.calendar import FORBIDDEN, ChangeReaderMixin, may_manage_changes
 from accord.core.choices import OrganisationKind, Role
-from accord.core.models import Person, Team
+from accord.core.models import Team
+from accord.core.selectors import provider_staff
 from accord.core.web import RecordFormView, paginate, scoped_object
 from accord.portfolio.selectors.ci import cis_visible_to
 from accord.portfolio.selectors.service import services_visible_to
@@ -69,12 +70,6 @@ def provider_teams() -> QuerySet[Team]:
     return Team.objects.filter(
         organisation__kind=OrganisationKind.PROVIDER, is_active=True
     ).order_by("name")
-
-
-def provider_staff() -> QuerySet[Person]:
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "username")
 
 
 class PolicyView(ChangeReaderMixin, View):

@@ -30,7 +30,7 @@ from accord.changes.views.calendar import (
     change_url,
     may_manage_changes,
 )
-from accord.changes.views.policy import provider_staff
+from accord.core.selectors import provider_staff
 from accord.core.web import RecordFormView, paginate, run_service, scoped_object
 from accord.problems.selectors.problems import problems_visible_to
 

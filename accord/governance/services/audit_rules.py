@@ -16,9 +16,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
-from accord.core.choices import OrganisationKind, Role
+from accord.core.choices import Role
 from accord.core.models import Person, RoleAssignment
-from accord.core.permissions import has_capability, sees_all_organisations
+from accord.core.permissions import has_capability, is_provider_staff, sees_all_organisations
 from accord.governance.choices import (
     AuditStatus,
     Responsibility,
@@ -163,8 +163,7 @@ def _person(value: Any, field: str, errors: dict[str, Any]) -> Person | None:
     if person is None:
         errors[field] = f"No such person: {value}."
         return None
-    org = person.organisation if person.organisation_id else None
-    if not person.is_active or org is None or org.kind != OrganisationKind.PROVIDER:
+    if not is_provider_staff(person):
         errors[field] = f"{person} is not active staff of the provider."
         return None
     return person
@@ -301,8 +300,7 @@ def independence_conflicts(audit_or_values: Audit | Mapping[str, Any], person: A
     reasons: list[str] = []
     if not getattr(person, "is_active", False):
         reasons.append(f"{name} is not active.")
-    org = person.organisation if getattr(person, "organisation_id", None) else None
-    if org is None or org.kind != OrganisationKind.PROVIDER:
+    if not is_provider_staff(person, active=False):
         reasons.append(f"{name} is not on the provider's staff; only its staff audit the SMS.")
     roles = _roles(person)
     if Role.AUDITOR in roles:

@@ -17,7 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accord.core.choices import OrganisationKind, Role
 from accord.core.models import Organisation, Person
-from accord.core.permissions import has_capability, has_role, sees_all_organisations
+from accord.core.permissions import (
+    has_capability,
+    has_role,
+    is_provider_staff,
+    sees_all_organisations,
+)
 from accord.core.roles import PROVIDER_ONLY_ROLES
 from accord.governance.choices import (
     APPROVER_ROLE_BY_KIND,
@@ -260,11 +265,7 @@ def _check_document(
         owner = values["owner"]
         if not isinstance(owner, Person):
             errors["owner"] = "Name the person who owns the document."
-        elif not (
-            owner.is_active
-            and owner.organisation_id is not None
-            and owner.organisation.kind == OrganisationKind.PROVIDER
-        ):
+        elif not is_provider_staff(owner):
             errors["owner"] = f"{owner} is not an active member of the provider's staff."
     if "approver_role" in values:
         role = values["approver_role"] or APPROVER_ROLE_BY_KIND.get(kind, Role.SMS_OWNER)

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.core import records
-from accord.core.choices import AuditAction, OrganisationKind
+from accord.core.choices import AuditAction
 from accord.core.models import Person
-from accord.core.permissions import has_capability, sees_all_organisations
+from accord.core.permissions import has_capability, is_provider_staff, sees_all_organisations
 from accord.core.services import next_reference
 from accord.governance import measures
 from accord.governance.choices import Direction, ObjectiveMeasure, ObjectiveStatus
@@ -156,7 +156,7 @@ def check_owner(owner: Any) -> str | None:
         return "An objective needs an owner."
     if not isinstance(owner, Person) or not owner.is_active:
         return f"{owner} is not an active person."
-    if owner.organisation_id is None or owner.organisation.kind != OrganisationKind.PROVIDER:
+    if not is_provider_staff(owner):
         return f"{owner} is not on the provider's staff; objectives are owned by the provider."
     return None
 

@@ -24,9 +24,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accord.core import audit, records
-from accord.core.choices import AuditAction, OrganisationKind, Role
+from accord.core.choices import AuditAction, Role
 from accord.core.models import Person, RoleAssignment
-from accord.core.permissions import has_capability, require
+from accord.core.permissions import has_capability, is_provider_staff, require
 from accord.governance.choices import Responsibility
 from accord.governance.models import Document, Process, ProcessActivity, RaciAssignment
 from accord.governance.standard_processes import STANDARD_PROCESSES
@@ -132,8 +132,7 @@ def check_owner(owner: Person | None) -> None:
     """A process owner is an active member of the provider's staff (or nobody yet)."""
     if owner is None:
         return
-    org = owner.organisation
-    if not owner.is_active or org is None or org.kind != OrganisationKind.PROVIDER:
+    if not is_provider_staff(owner):
         raise ValidationError(
             {"owner": f"'{owner.username}' is not an active member of the provider's staff."}
         )
@@ -576,9 +575,7 @@ def processes_seed_standard(*, actor: Person | None, now: dt.datetime | None = N
         if std.code in existing:
             continue
         owner = owners.get(std.owner_role)
-        if owner is not None and (
-            owner.organisation is None or owner.organisation.kind != OrganisationKind.PROVIDER
-        ):
+        if owner is not None and not is_provider_staff(owner, active=False):
             owner = None
         process = records.create_record(
             actor=actor,

@@ -21,8 +21,8 @@ from django.urls import path
 from django.utils import timezone
 from django.views import View
 
-from accord.core.choices import OrganisationKind
 from accord.core.models import Person
+from accord.core.selectors import provider_staff
 from accord.core.web import CapabilityRequiredMixin, RecordFormView, paginate, run_service
 from accord.governance.models import Process, ProcessActivity
 from accord.governance.processes_forms import (
@@ -43,13 +43,6 @@ FORBIDDEN = "This page is not part of your role."
 def _process(request: HttpRequest, pk: int, queryset: QuerySet[Process] | None = None) -> Process:
     qs = queryset if queryset is not None else selectors.processes_visible_to(request.user)
     return get_object_or_404(qs, pk=pk)
-
-
-def provider_staff() -> QuerySet[Person]:
-    """Who may own a process: active members of the provider's staff."""
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "username")
 
 
 class ProcessListView(CapabilityRequiredMixin, View):

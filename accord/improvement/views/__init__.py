@@ -26,8 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views import View
 
-from accord.core.choices import OrganisationKind
-from accord.core.models import Person
+from accord.core.selectors import provider_staff
 from accord.core.web import RecordFormView, paginate, run_service, scoped_object
 from accord.improvement import selectors, services
 from accord.improvement.choices import STAGE_COLOURS, MeasureKind, Stage
@@ -70,13 +69,6 @@ def require(allowed: bool) -> None:
     """403 unless ``allowed`` (staff whose role does not include the action)."""
     if not allowed:
         raise PermissionDenied(FORBIDDEN)
-
-
-def provider_staff() -> QuerySet[Person]:
-    """Who may own an improvement or one of its actions: the provider's active people."""
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "pk")
 
 
 def listed_services(person: Any) -> QuerySet[Any]:

@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.views import View
 
+from accord.core.selectors import provider_staff
 from accord.core.web import RecordFormView, paginate, run_service, scoped_object
 from accord.improvement.choices import NONCONFORMITY_STATUS_COLOURS, NonconformityStatus
 from accord.improvement.models import CorrectiveAction, Nonconformity
@@ -41,7 +42,6 @@ from accord.improvement.services import nonconformities as services
 from accord.improvement.views import (
     ImprovementReaderMixin,
     listed_services,
-    provider_staff,
     require,
 )
 

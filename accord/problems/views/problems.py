@@ -22,6 +22,7 @@ from django.views import View
 
 from accord.core.choices import OrganisationKind
 from accord.core.models import Organisation, Team
+from accord.core.selectors import provider_staff
 from accord.core.web import (
     CapabilityRequiredMixin,
     RecordFormView,
@@ -41,7 +42,6 @@ from accord.problems.problems_forms import (
     analysis_initial,
     problem_initial,
     problem_managers,
-    provider_staff,
 )
 from accord.problems.selectors.problems import (
     incident_counts,
