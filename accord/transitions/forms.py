@@ -21,9 +21,6 @@ from accord.transitions.choices import (
 )
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-#: The stage filter's values beside the stages themselves.
-OPEN_FILTER = ""
-ALL_FILTER = "all"
 
 
 def _date(label: str, help_text: str = "") -> forms.DateField:
@@ -51,27 +48,6 @@ def _many(label: str, help_text: str = "") -> forms.ModelMultipleChoiceField:
         help_text=help_text,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-
-
-class TransitionFilterForm(forms.Form):
-    """The list's filters. With no stage chosen the list shows the open transitions (the work
-    in hand); "all" shows every one."""
-
-    q = forms.CharField(label="Search", required=False, max_length=200)
-    stage = forms.ChoiceField(
-        required=False,
-        choices=[(OPEN_FILTER, "open"), (ALL_FILTER, "all"), *Stage.choices],
-    )
-    kind = forms.ChoiceField(required=False, choices=[("", "any"), *TransitionKind.choices])
-    service = forms.ModelChoiceField(queryset=None, required=False, empty_label="any")  # type: ignore[arg-type]
-    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="any")  # type: ignore[arg-type]
-
-    def __init__(
-        self, *args: Any, services: QuerySet[Any], owners: QuerySet[Any], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = services  # type: ignore[attr-defined]
-        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
 
 
 class TransitionCreateForm(forms.Form):

@@ -12,9 +12,20 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from accord.core.choices import AuditAction
+from accord.core.models import AuditEvent
 from accord.core.permissions import sees_all_organisations
+from accord.core.selectors import audit_events_visible_to
 from accord.transitions.choices import TransitionKind
 from accord.transitions.models import ServiceTransition
+
+AUDIT_TYPE = "transitions.servicetransition"
+#: The audit types of the rows that belong to a transition; their creation events name it.
+CHILD_AUDIT_TYPES = (
+    "transitions.acceptancecriterion",
+    "transitions.transitionactivity",
+    "transitions.datadisposition",
+)
 
 
 def may_read(person: Any) -> bool:
@@ -69,3 +80,19 @@ def early_life_transition(incident: Any) -> ServiceTransition | None:
         return None
     ends = latest.completed_at + dt.timedelta(days=latest.early_life_days)
     return latest if incident.opened_at < ends else None
+
+
+def transition_history(person: Any, transition: ServiceTransition) -> QuerySet[AuditEvent]:
+    """The audit events of a transition and of its criteria, activities and dispositions
+    (those deleted since included), newest first, in one query. A child is known by its
+    creation event, which records the transition it was made for."""
+    created = AuditEvent.objects.filter(
+        action=AuditAction.CREATE, changes__transition=[None, transition.pk]
+    )
+    belongs = Q(object_type=AUDIT_TYPE, object_id=str(transition.pk))
+    for kind in CHILD_AUDIT_TYPES:
+        belongs |= Q(
+            object_type=kind,
+            object_id__in=created.filter(object_type=kind).values("object_id"),
+        )
+    return audit_events_visible_to(person).filter(belongs).order_by("-occurred_at", "-id")

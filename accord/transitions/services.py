@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -24,9 +24,9 @@ from accord.agreements.choices import AgreementStatus
 from accord.agreements.models import Agreement
 from accord.changes.choices import ChangeStatus, ReleaseStatus
 from accord.core import records
-from accord.core.choices import AuditAction
+from accord.core.choices import AuditAction, Priority
 from accord.core.models import Person
-from accord.core.permissions import has_capability
+from accord.core.permissions import has_capability, is_provider_staff
 from accord.core.services import next_reference
 from accord.incidents.models import Incident
 from accord.portfolio.choices import ServiceStatus
@@ -44,6 +44,8 @@ from accord.transitions.models import (
     ServiceTransition,
     TransitionActivity,
 )
+
+Row = TypeVar("Row", ServiceTransition, AcceptanceCriterion, TransitionActivity, DataDisposition)
 
 REFERENCE_PREFIX = "TRN"
 CAPABILITY = "portfolio.manage"
@@ -88,7 +90,10 @@ TRANSITION_FIELDS = (
     *OUTCOME_FIELDS,
     *STAGE_FIELDS,
 )
+#: The fields audited for the rows of a transition; "transition" makes the creation event say
+#: whose row it is, which the transition's history relies on.
 CRITERION_FIELDS = (
+    "transition",
     "number",
     "description",
     "verification",
@@ -96,8 +101,19 @@ CRITERION_FIELDS = (
     "verified_by",
     "evidence",
 )
-ACTIVITY_FIELDS = ("kind", "title", "owner", "starts_on", "due_on", "done_at", "done_by", "notes")
+ACTIVITY_FIELDS = (
+    "transition",
+    "kind",
+    "title",
+    "owner",
+    "starts_on",
+    "due_on",
+    "done_at",
+    "done_by",
+    "notes",
+)
 DISPOSITION_FIELDS = (
+    "transition",
     "item",
     "configuration_item",
     "action",
@@ -137,10 +153,22 @@ def _person(actor: Any) -> Person | None:
     return actor if isinstance(actor, Person) else None
 
 
-def _lock(transition: ServiceTransition, version: int | None) -> ServiceTransition:
-    locked = ServiceTransition.objects.select_for_update().get(pk=transition.pk)
+def _lock_row(model: type[Row], row: Any, version: int | None, *related: str) -> Row:
+    """The row locked for this transaction, refused when the caller saw another version."""
+    locked = model.objects.select_for_update().select_related(*related).get(pk=row.pk)
     if version is not None and locked.version != version:
         raise records.StaleVersion(locked.version)
+    return locked
+
+
+def _lock(transition: ServiceTransition, version: int | None) -> ServiceTransition:
+    return _lock_row(ServiceTransition, transition, version)
+
+
+def _lock_child(model: type[Row], row: Any, version: int | None, what: str) -> Row:
+    """A criterion, activity or disposition locked, while its transition is still open."""
+    locked = _lock_row(model, row, version, "transition")
+    _require_open(locked.transition, what)
     return locked
 
 
@@ -183,6 +211,13 @@ def _check_links(
             )
 
 
+def _check_staff(values: Mapping[str, Any], field: str, errors: dict[str, str]) -> None:
+    """Owners of a transition and of its activities are the provider's active staff."""
+    person = values.get(field)
+    if person is not None and not is_provider_staff(person):
+        errors[field] = f"{person} is not an active member of the provider's staff."
+
+
 def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
@@ -219,6 +254,7 @@ def transition_create(
             f"{busy.get_stage_display().lower()}); finish or cancel it first."
         )
     _check_links(service, kind, m2m, errors)
+    _check_staff(values, "owner", errors)
     if errors:
         raise ValidationError(errors)
     values.setdefault("owner", _person(actor) or service.owner)
@@ -277,6 +313,7 @@ def transition_update(
     _check_links(locked.service, locked.kind, m2m, errors)
     if "owner" in values and values["owner"] is None:
         errors["owner"] = "Name who owns the transition."
+    _check_staff(values, "owner", errors)
     if errors:
         raise ValidationError(errors)
     return records.update_record(
@@ -364,7 +401,9 @@ def transition_move(
         if not reason.strip():
             raise ValidationError({"reason": "Say why the transition is cancelled."})
         return _set_stage(actor, locked, Stage.CANCELLED, {"cancel_reason": reason.strip()})
-    problems = _gate_problems(locked, to, now)
+    moves_service = to in (Stage.LIVE, Stage.RETIRED) and locked.kind != TransitionKind.CHANGE
+    # When the service moves, the portfolio's lifecycle_gate checks readiness (once).
+    problems = [] if moves_service else _gate_problems(locked, to, now)
     if problems:
         raise ValidationError(
             {
@@ -373,7 +412,7 @@ def transition_move(
                 + "."
             }
         )
-    if to in (Stage.LIVE, Stage.RETIRED) and locked.kind != TransitionKind.CHANGE:
+    if moves_service:
         # The portfolio moves the service and, through lifecycle_gate, this transition.
         from accord.portfolio.services.service import service_transition
 
@@ -583,15 +622,7 @@ def criterion_create(
 
 
 def _lock_criterion(criterion: AcceptanceCriterion, version: int | None) -> AcceptanceCriterion:
-    locked = (
-        AcceptanceCriterion.objects.select_for_update()
-        .select_related("transition")
-        .get(pk=criterion.pk)
-    )
-    if version is not None and locked.version != version:
-        raise records.StaleVersion(locked.version)
-    _require_open(locked.transition, "The acceptance criteria")
-    return locked
+    return _lock_child(AcceptanceCriterion, criterion, version, "The acceptance criteria")
 
 
 @transaction.atomic
@@ -704,6 +735,10 @@ def activity_create(
     _require_open(locked, "The plan")
     _reject_unknown(data, ("kind", "title", "owner", "starts_on", "due_on", "notes"))
     _check_activity(data)
+    errors: dict[str, str] = {}
+    _check_staff(data, "owner", errors)
+    if errors:
+        raise ValidationError(errors)
     activity = TransitionActivity(transition=locked, **data)
     return records.create_record(
         actor=actor,
@@ -714,15 +749,7 @@ def activity_create(
 
 
 def _lock_activity(activity: TransitionActivity, version: int | None) -> TransitionActivity:
-    locked = (
-        TransitionActivity.objects.select_for_update()
-        .select_related("transition")
-        .get(pk=activity.pk)
-    )
-    if version is not None and locked.version != version:
-        raise records.StaleVersion(locked.version)
-    _require_open(locked.transition, "The plan")
-    return locked
+    return _lock_child(TransitionActivity, activity, version, "The plan")
 
 
 @transaction.atomic
@@ -756,6 +783,8 @@ def activity_done(
 
 @transaction.atomic
 def activity_delete(*, actor: Any, activity: TransitionActivity) -> None:
+    """Drop an activity from the plan while the transition is open (the audit trail keeps
+    it); one done or not, since the plan changes as the work is understood."""
     _require(actor)
     locked = _lock_activity(activity, None)
     records.delete_record(
@@ -781,6 +810,14 @@ def disposition_create(
     values["item"] = _text(values.get("item"), "item", "Name the data set or component.")
     if values.get("action") == "transfer" and not str(values.get("recipient") or "").strip():
         raise ValidationError({"recipient": "Name who receives what is transferred."})
+    ci = values.get("configuration_item")
+    if ci is not None and not locked.service.configuration_items.filter(pk=ci.pk).exists():
+        raise ValidationError(
+            {
+                "configuration_item": f"{ci} is not a configuration item of "
+                f"{locked.service.code}; a disposition names the service's own components."
+            }
+        )
     disposition = DataDisposition(transition=locked, **values)
     return records.create_record(
         actor=actor,
@@ -801,14 +838,7 @@ def disposition_done(
 ) -> DataDisposition:
     """Record that a disposition was carried out, with the evidence (certificate, receipt)."""
     _require(actor)
-    locked = (
-        DataDisposition.objects.select_for_update()
-        .select_related("transition")
-        .get(pk=disposition.pk)
-    )
-    if version is not None and locked.version != version:
-        raise records.StaleVersion(locked.version)
-    _require_open(locked.transition, "The data dispositions")
+    locked = _lock_child(DataDisposition, disposition, version, "The data dispositions")
     if locked.done_at is not None:
         raise ValidationError(f"'{locked}' is already done.")
     return records.update_record(
@@ -859,7 +889,7 @@ def early_life_summary(transition: ServiceTransition, now: dt.datetime) -> dict[
         major=Count("pk", filter=Q(is_major=True)),
         breached=Count("pk", filter=Q(sla_breached=True)),
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        **{p: Count("pk", filter=Q(priority=p)) for p in ("P1", "P2", "P3", "P4")},
+        **{p: Count("pk", filter=Q(priority=p)) for p in Priority.values},
     )
     return {
         "starts": transition.completed_at,

@@ -30,9 +30,7 @@ from django.views import View
 from accord.agreements.selectors import agreements_visible_to
 from accord.changes.choices import ReleaseStatus
 from accord.changes.selectors.changes import changes_visible_to, releases_visible_to
-from accord.core.choices import OrganisationKind
-from accord.core.models import Person
-from accord.core.selectors import audit_events_visible_to, teams_visible_to
+from accord.core.selectors import provider_staff, teams_visible_to
 from accord.core.web import RecordFormView, paginate, run_service, scoped_object
 from accord.governance.markdown import render_markdown
 from accord.portfolio.choices import ServiceStatus
@@ -40,10 +38,9 @@ from accord.portfolio.selectors.catalogue import catalogue_items_visible_to
 from accord.portfolio.selectors.ci import cis_visible_to
 from accord.portfolio.selectors.service import services_visible_to
 from accord.transitions import selectors, services
-from accord.transitions.choices import OPEN_STAGES, REMOVING, Stage, TransitionKind
+from accord.transitions.choices import REMOVING, Stage, TransitionKind
+from accord.transitions.filters import TransitionFilter, page_query
 from accord.transitions.forms import (
-    ALL_FILTER,
-    OPEN_FILTER,
     ActivityDoneForm,
     ActivityForm,
     CriterionForm,
@@ -53,7 +50,6 @@ from accord.transitions.forms import (
     OutcomeForm,
     TransitionCreateForm,
     TransitionEditForm,
-    TransitionFilterForm,
     VersionForm,
     edit_initial,
 )
@@ -64,7 +60,6 @@ from accord.transitions.models import (
     TransitionActivity,
 )
 
-AUDIT_TYPE = "transitions.servicetransition"
 #: What each stage button says. Moving back is said as such.
 MOVE_LABELS = {
     Stage.DESIGN: "Back to design",
@@ -97,13 +92,6 @@ def require_manage(person: Any) -> None:
         raise PermissionDenied(services.DENIED)
 
 
-def provider_staff() -> QuerySet[Person]:
-    """Who may own a transition or one of its activities: the provider's active people."""
-    return Person.objects.filter(
-        is_active=True, organisation__kind=OrganisationKind.PROVIDER
-    ).order_by("first_name", "last_name", "pk")
-
-
 def transition_selector(person: Any) -> QuerySet[ServiceTransition]:
     """One transition with what its page shows beside it, in the same query."""
     return selectors.transitions_visible_to(person).select_related(
@@ -114,49 +102,34 @@ def transition_selector(person: Any) -> QuerySet[ServiceTransition]:
 # --- the list ----------------------------------------------------------------------------------
 
 
-def filtered(request: HttpRequest) -> tuple[TransitionFilterForm, QuerySet[ServiceTransition]]:
-    """The transitions as ``?q=``, ``?stage=`` (default: the open ones; ``all``), ``?kind=``,
-    ``?service=`` and ``?owner=`` narrow them; a filter that does not read shows its error and
-    an empty list."""
-    user = request.user
-    rows = selectors.transitions_visible_to(user)
-    form = TransitionFilterForm(
-        request.GET or None,
-        services=services_visible_to(user).order_by("name", "pk"),
-        owners=provider_staff(),
+def filtered(request: HttpRequest) -> tuple[TransitionFilter, QuerySet[ServiceTransition]]:
+    """The transitions the page's filters keep (the API's filter set; by default the open
+    ones); a filter that does not read shows its error and an empty list."""
+    filterset = TransitionFilter(
+        page_query(request.GET),
+        queryset=selectors.transitions_visible_to(request.user),
+        request=request,
     )
-    if form.is_bound and not form.is_valid():
-        return form, rows.none()
-    data = form.cleaned_data if form.is_bound else {}
-    stage = data.get("stage") or OPEN_FILTER
-    if stage == OPEN_FILTER:
-        rows = rows.filter(stage__in=sorted(OPEN_STAGES))
-    elif stage != ALL_FILTER:
-        rows = rows.filter(stage=stage)
-    text = (data.get("q") or "").strip()
-    if text:
-        rows = rows.filter(Q(reference__iexact=text) | Q(title__icontains=text))
-    for name in ("kind", "service", "owner"):
-        if data.get(name):
-            rows = rows.filter(**{name: data[name]})
-    return form, rows
+    if not filterset.is_valid():
+        return filterset, filterset.queryset.none()
+    return filterset, filterset.qs
 
 
 class TransitionListView(TransitionReaderMixin, View):
     """``/transitions/``: newest first, with each one's progress (one query for the page)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form, rows = filtered(request)
+        filterset, rows = filtered(request)
         page = paginate(request, selectors.with_progress(rows).order_by("-created_at", "-pk"))
         return render(
             request,
             "transitions/list.html",
             {
                 "page": page,
-                "form": form,
+                "filter": filterset,
                 "may_manage": services.may_manage(request.user),
             },
-            status=400 if form.errors else 200,
+            status=400 if filterset.errors else 200,
         )
 
 
@@ -346,10 +319,8 @@ def render_transition(
         else None,
         "early_life": services.early_life_summary(transition, now),
         "show_outcome": transition.stage in DONE_STAGES,
-        "audit_type": AUDIT_TYPE,
-        "events": audit_events_visible_to(user)
-        .filter(object_type=AUDIT_TYPE, object_id=str(transition.pk))
-        .order_by("-occurred_at", "-id")[:30],
+        "audit_type": selectors.AUDIT_TYPE,
+        "events": selectors.transition_history(user, transition)[:30],
     }
     # A refused add form whose section is not shown now (the stage moved on, the kind has no
     # dispositions) still owes its author the reason.

@@ -240,6 +240,16 @@ def test_filters_by_stage_and_open(admin_person):
     assert design.pk in ids and live.pk not in ids
     ids = [r["id"] for r in client.get(f"{URL}?stage=live").json()["results"]]
     assert ids == [live.pk]
+    ids = [r["id"] for r in client.get(f"{URL}?open=false").json()["results"]]
+    assert ids == [live.pk]
+    query = f"{URL}?q={design.reference.lower()}&stage=design&stage=live"
+    assert [r["id"] for r in client.get(query).json()["results"]] == [design.pk]
+
+
+@pytest.mark.parametrize("query", ["service=99999999999999999999", "owner=x", "stage=nowhere"])
+def test_a_filter_that_does_not_read_is_400(admin_person, query):
+    response = api_client_for(admin_person).get(f"{URL}?{query}")
+    assert response.status_code == 400
 
 
 def test_service_and_kind_are_fixed_once_created(admin_person):

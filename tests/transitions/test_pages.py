@@ -213,7 +213,7 @@ def test_the_list_shows_open_ones_by_default_with_badges_and_progress(as_owner):
     assert 'class="badge badge-amber" data-stage="build"' in row
     assert "1 of 2" in row and "1 of 3" in row and "2026-12-01" in row
     assert building.service.code in row and str(building.owner) in row
-    assert closed.reference in text(as_owner.get(LIST, {"stage": "all"}))
+    assert closed.reference in text(as_owner.get(LIST, {"open": ""}))
     only_closed = text(as_owner.get(LIST, {"stage": "closed"}))
     assert closed.reference in only_closed and building.reference not in only_closed
 
@@ -441,6 +441,24 @@ def test_the_history_shows_the_audit_events(as_owner, owner):
     services.transition_update(actor=owner, transition=t, data={"title": "Renamed"})
     history = text(as_owner.get(detail(t))).split('data-testid="history"')[1]
     assert "Renamed" in history and "Created" in history
+
+
+def test_the_history_includes_criteria_and_activities_even_deleted_ones(as_owner, owner):
+    service = ServiceFactory(status=ServiceStatus.PIPELINE)
+    t = services.transition_create(actor=owner, service=service, kind="new", data={"title": "x"})
+    services.criterion_create(
+        actor=owner, transition=t, description="Mailboxes migrated", verification="Count"
+    )
+    dropped = services.activity_create(actor=owner, transition=t, data={"title": "Order racks"})
+    services.activity_delete(actor=owner, activity=dropped)
+    other = TransitionFactory()
+    services.criterion_create(
+        actor=owner, transition=other, description="Someone else's", verification="None"
+    )
+    history = text(as_owner.get(detail(t))).split('data-testid="history"')[1]
+    assert "transitions.acceptancecriterion" in history and "Mailboxes migrated" in history
+    assert history.count("transitions.transitionactivity Order racks") == 2  # made, deleted
+    assert "Someone else&#x27;s" not in history and "Someone else's" not in history
 
 
 def test_moving_to_build_is_refused_until_the_design_is_done(as_owner):

@@ -21,12 +21,19 @@ from accord.portfolio.services.catalogue import catalogue_item_activate, catalog
 from accord.portfolio.services.service import service_transition
 from accord.transitions import services
 from accord.transitions.choices import Stage, TransitionKind
-from accord.transitions.models import AcceptanceCriterion, ServiceTransition
+from accord.transitions.models import (
+    AcceptanceCriterion,
+    DataDisposition,
+    ServiceTransition,
+    TransitionActivity,
+)
 from tests.base import FAST_HASHERS, events_since, last_event_id, nothing_changed
 from tests.changes.factories import ChangeFactory
 from tests.factories import (
     AgreementFactory,
     CatalogueItemFactory,
+    ConfigurationItemFactory,
+    OrganisationFactory,
     PersonFactory,
     ServiceFactory,
     make_incident,
@@ -52,6 +59,31 @@ def owner():
 
 
 # --- Opening ---------------------------------------------------------------------------------
+
+
+def test_owners_of_transitions_and_activities_are_the_providers_active_staff(owner):
+    customer = PersonFactory(organisation=OrganisationFactory())
+    gone = PersonFactory(organisation=provider(), is_active=False)
+    service = ServiceFactory(status=ServiceStatus.PIPELINE)
+    for stranger in (customer, gone):
+        with nothing_changed(ServiceTransition), pytest.raises(ValidationError) as info:
+            services.transition_create(
+                actor=owner, service=service, kind="new", data={"title": "x", "owner": stranger}
+            )
+        assert "not an active member of the provider's staff" in str(info.value.message_dict)
+    transition = TransitionFactory()
+    with nothing_changed(ServiceTransition, transition), pytest.raises(ValidationError):
+        services.transition_update(actor=owner, transition=transition, data={"owner": customer})
+    with nothing_changed(TransitionActivity), pytest.raises(ValidationError) as info:
+        services.activity_create(
+            actor=owner, transition=transition, data={"title": "Train", "owner": customer}
+        )
+    assert "owner" in info.value.message_dict
+    colleague = PersonFactory(organisation=provider())
+    moved = services.transition_update(
+        actor=owner, transition=transition, data={"owner": colleague}
+    )
+    assert moved.owner == colleague
 
 
 def test_a_service_owner_opens_a_new_service_transition_in_design(owner):
@@ -338,6 +370,28 @@ def test_dispositions_belong_to_removals_and_transfers_name_the_recipient(owner)
             actor=owner, transition=retirement, data={"item": "CMDB", "action": "transfer"}
         )
     assert "recipient" in info.value.message_dict
+
+
+def test_a_disposition_names_only_a_component_of_the_service(owner):
+    retirement = TransitionFactory(kind=TransitionKind.RETIREMENT)
+    own = ConfigurationItemFactory(name="Ticket database")
+    retirement.service.configuration_items.add(own)
+    stranger = ConfigurationItemFactory(name="Payroll database")
+    with nothing_changed(DataDisposition), pytest.raises(ValidationError) as info:
+        services.disposition_create(
+            actor=owner,
+            transition=retirement,
+            data={"item": "Payroll", "configuration_item": stranger, "action": "dispose"},
+        )
+    assert "Payroll database is not a configuration item of" in str(
+        info.value.message_dict["configuration_item"]
+    )
+    made = services.disposition_create(
+        actor=owner,
+        transition=retirement,
+        data={"item": "Tickets", "configuration_item": own, "action": "archive"},
+    )
+    assert made.configuration_item == own
 
 
 # --- Criteria --------------------------------------------------------------------------------

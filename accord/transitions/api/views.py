@@ -11,9 +11,9 @@ transition out of a person's scope (a customer's) answers 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
@@ -31,6 +31,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.serializers import Serializer
 
 from accord.core.api.base import VersionedModelViewSet, _with_etag, expected_version
 from accord.core.api.docs import DENIED, IF_MATCH, INVALID, STALE
@@ -49,7 +50,8 @@ from accord.transitions.api.serializers import (
     TransitionMoveSerializer,
     TransitionReadinessSerializer,
 )
-from accord.transitions.choices import REMOVING, Stage, TransitionKind
+from accord.transitions.choices import REMOVING, Stage
+from accord.transitions.filters import TransitionFilter
 from accord.transitions.models import (
     AcceptanceCriterion,
     DataDisposition,
@@ -73,22 +75,6 @@ def _id(name: str) -> OpenApiParameter:
     return OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
-class TransitionFilter(django_filters.FilterSet):
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
-    kind = django_filters.ChoiceFilter(choices=TransitionKind.choices)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open (design to acceptance)")
-
-    class Meta:
-        model = ServiceTransition
-        fields = ["stage", "kind", "service", "owner"]
-
-    def filter_open(
-        self, queryset: QuerySet[ServiceTransition], name: str, value: bool
-    ) -> QuerySet[ServiceTransition]:
-        stages = [Stage.DESIGN, Stage.BUILD, Stage.ACCEPTANCE]
-        return queryset.filter(stage__in=stages) if value else queryset.exclude(stage__in=stages)
-
-
 class TransitionPagination(AccordCursorPagination):
     ordering = ("-created_at", "-id")
 
@@ -105,12 +91,20 @@ def _child(model: type[Model], transition: ServiceTransition, pk: str | None) ->
     return found
 
 
+def _validated(serializer_class: type[Serializer[Any]] | None, request: Request) -> Any:
+    if serializer_class is None:
+        return {}
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List service transitions",
         description="Newest first. Provider staff and auditors read them; a customer's people "
-        "see none. Filters: `stage` (repeatable), `open` (design to acceptance), `kind`, "
-        "`service`, `owner`.",
+        "see none. Filters (the list page's): `q` (reference or title words), `stage` "
+        "(repeatable), `open` (true: design to acceptance), `kind`, `service`, `owner`.",
     ),
     retrieve=extend_schema(
         summary="Read a service transition",
@@ -262,6 +256,41 @@ class TransitionViewSet(VersionedModelViewSet):
         summary["incidents"] = list(refs.values_list("reference", flat=True)[:500])
         return Response(EarlyLifeSupportSerializer(summary).data)
 
+    # --- the rows of a transition: one shape for every nested endpoint ----------------------
+
+    def _rows(
+        self,
+        request: Request,
+        rows: Callable[[ServiceTransition], QuerySet[Any]],
+        output: type[Serializer[Any]],
+        create: Callable[[ServiceTransition, Any], Model],
+    ) -> Response:
+        """GET lists the transition's rows; POST (portfolio.manage) validates the body with
+        ``output`` and creates one through ``create(transition, validated_data)``."""
+        transition = self.get_object()
+        if request.method == "GET":
+            return Response(output(rows(transition), many=True).data)
+        _require_manage(request.user)
+        made = create(transition, _validated(output, request))
+        return _with_etag(Response(output(made).data, status=status.HTTP_201_CREATED), made)
+
+    def _row_action(
+        self,
+        request: Request,
+        model: type[Model],
+        row_id: str | None,
+        body: type[Serializer[Any]] | None,
+        output: type[Serializer[Any]],
+        act: Callable[[Any, int | None, Any], Model],
+    ) -> Response:
+        """Find the transition's row (404 otherwise), check the caller may manage and the
+        ``If-Match`` version, validate ``body``, then ``act(row, version, data)``."""
+        row = _child(model, self.get_object(), row_id)
+        _require_manage(request.user)
+        version = expected_version(request, row.version)  # type: ignore[attr-defined]
+        done = act(row, version, _validated(body, request))
+        return _with_etag(Response(output(done).data), done)
+
     # --- acceptance criteria ----------------------------------------------------------------
 
     @extend_schema(
@@ -279,22 +308,16 @@ class TransitionViewSet(VersionedModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def criteria(self, request: Request, pk: str | None = None) -> Response:
-        transition = self.get_object()
-        if request.method == "GET":
-            rows = transition.criteria.select_related("verified_by").order_by("number")
-            return Response(AcceptanceCriterionSerializer(rows, many=True).data)
-        _require_manage(request.user)
-        serializer = AcceptanceCriterionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        criterion = services.criterion_create(
-            actor=request.user,
-            transition=transition,
-            description=serializer.validated_data["description"],
-            verification=serializer.validated_data["verification"],
-        )
-        return _with_etag(
-            Response(AcceptanceCriterionSerializer(criterion).data, status=status.HTTP_201_CREATED),
-            criterion,
+        return self._rows(
+            request,
+            lambda t: t.criteria.select_related("verified_by").order_by("number"),
+            AcceptanceCriterionSerializer,
+            lambda t, data: services.criterion_create(
+                actor=request.user,
+                transition=t,
+                description=data["description"],
+                verification=data["verification"],
+            ),
         )
 
     @extend_schema(
@@ -331,20 +354,20 @@ class TransitionViewSet(VersionedModelViewSet):
         criterion = _child(AcceptanceCriterion, self.get_object(), criterion_id)
         if request.method == "GET":
             return _with_etag(Response(AcceptanceCriterionSerializer(criterion).data), criterion)
-        _require_manage(request.user)
         if request.method == "DELETE":
+            _require_manage(request.user)
             services.criterion_delete(actor=request.user, criterion=criterion)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        version = expected_version(request, criterion.version)
-        serializer = AcceptanceCriterionUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        updated = services.criterion_update(
-            actor=request.user,
-            criterion=criterion,
-            data=serializer.validated_data,
-            version=version,
+        return self._row_action(
+            request,
+            AcceptanceCriterion,
+            criterion_id,
+            AcceptanceCriterionUpdateSerializer,
+            AcceptanceCriterionSerializer,
+            lambda c, version, data: services.criterion_update(
+                actor=request.user, criterion=c, data=data, version=version
+            ),
         )
-        return _with_etag(Response(AcceptanceCriterionSerializer(updated).data), updated)
 
     @extend_schema(
         summary="Verify an acceptance criterion",
@@ -364,18 +387,16 @@ class TransitionViewSet(VersionedModelViewSet):
     def verify_criterion(
         self, request: Request, pk: str | None = None, criterion_id: str | None = None
     ) -> Response:
-        criterion = _child(AcceptanceCriterion, self.get_object(), criterion_id)
-        _require_manage(request.user)
-        version = expected_version(request, criterion.version)
-        serializer = TransitionEvidenceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        verified = services.criterion_verify(
-            actor=request.user,
-            criterion=criterion,
-            evidence=serializer.validated_data["evidence"],
-            version=version,
+        return self._row_action(
+            request,
+            AcceptanceCriterion,
+            criterion_id,
+            TransitionEvidenceSerializer,
+            AcceptanceCriterionSerializer,
+            lambda c, version, data: services.criterion_verify(
+                actor=request.user, criterion=c, evidence=data["evidence"], version=version
+            ),
         )
-        return _with_etag(Response(AcceptanceCriterionSerializer(verified).data), verified)
 
     @extend_schema(
         summary="Withdraw a verification",
@@ -394,13 +415,16 @@ class TransitionViewSet(VersionedModelViewSet):
     def unverify_criterion(
         self, request: Request, pk: str | None = None, criterion_id: str | None = None
     ) -> Response:
-        criterion = _child(AcceptanceCriterion, self.get_object(), criterion_id)
-        _require_manage(request.user)
-        version = expected_version(request, criterion.version)
-        undone = services.criterion_unverify(
-            actor=request.user, criterion=criterion, version=version
+        return self._row_action(
+            request,
+            AcceptanceCriterion,
+            criterion_id,
+            None,
+            AcceptanceCriterionSerializer,
+            lambda c, version, data: services.criterion_unverify(
+                actor=request.user, criterion=c, version=version
+            ),
         )
-        return _with_etag(Response(AcceptanceCriterionSerializer(undone).data), undone)
 
     # --- plan activities --------------------------------------------------------------------
 
@@ -419,17 +443,12 @@ class TransitionViewSet(VersionedModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def activities(self, request: Request, pk: str | None = None) -> Response:
-        transition = self.get_object()
-        if request.method == "GET":
-            rows = transition.activities.order_by("due_on", "pk")
-            return Response(TransitionActivitySerializer(rows, many=True).data)
-        _require_manage(request.user)
-        serializer = TransitionActivitySerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        activity = services.activity_create(
-            actor=request.user, transition=transition, data=serializer.validated_data
+        return self._rows(
+            request,
+            lambda t: t.activities.order_by("due_on", "pk"),
+            TransitionActivitySerializer,
+            lambda t, data: services.activity_create(actor=request.user, transition=t, data=data),
         )
-        return Response(TransitionActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Mark a plan activity done (or not)",
@@ -454,18 +473,16 @@ class TransitionViewSet(VersionedModelViewSet):
     def activity_done(
         self, request: Request, pk: str | None = None, activity_id: str | None = None
     ) -> Response:
-        activity = _child(TransitionActivity, self.get_object(), activity_id)
-        _require_manage(request.user)
-        version = expected_version(request, activity.version)
-        serializer = TransitionActivityDoneSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        done = services.activity_done(
-            actor=request.user,
-            activity=activity,
-            done=serializer.validated_data["done"],
-            version=version,
+        return self._row_action(
+            request,
+            TransitionActivity,
+            activity_id,
+            TransitionActivityDoneSerializer,
+            TransitionActivitySerializer,
+            lambda a, version, data: services.activity_done(
+                actor=request.user, activity=a, done=data["done"], version=version
+            ),
         )
-        return Response(TransitionActivitySerializer(done).data)
 
     @extend_schema(
         summary="Remove an activity from the plan",
@@ -506,18 +523,14 @@ class TransitionViewSet(VersionedModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def dispositions(self, request: Request, pk: str | None = None) -> Response:
-        transition = self.get_object()
-        if request.method == "GET":
-            return Response(
-                DataDispositionSerializer(transition.dispositions.all(), many=True).data
-            )
-        _require_manage(request.user)
-        serializer = DataDispositionSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        disposition = services.disposition_create(
-            actor=request.user, transition=transition, data=serializer.validated_data
+        return self._rows(
+            request,
+            lambda t: t.dispositions.order_by("pk"),
+            DataDispositionSerializer,
+            lambda t, data: services.disposition_create(
+                actor=request.user, transition=t, data=data
+            ),
         )
-        return Response(DataDispositionSerializer(disposition).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Record a disposition as carried out",
@@ -542,18 +555,16 @@ class TransitionViewSet(VersionedModelViewSet):
     def disposition_done(
         self, request: Request, pk: str | None = None, disposition_id: str | None = None
     ) -> Response:
-        disposition = _child(DataDisposition, self.get_object(), disposition_id)
-        _require_manage(request.user)
-        version = expected_version(request, disposition.version)
-        serializer = TransitionEvidenceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        done = services.disposition_done(
-            actor=request.user,
-            disposition=disposition,
-            evidence=serializer.validated_data["evidence"],
-            version=version,
+        return self._row_action(
+            request,
+            DataDisposition,
+            disposition_id,
+            TransitionEvidenceSerializer,
+            DataDispositionSerializer,
+            lambda d, version, data: services.disposition_done(
+                actor=request.user, disposition=d, evidence=data["evidence"], version=version
+            ),
         )
-        return Response(DataDispositionSerializer(done).data)
 
 
 def register(router: DefaultRouter) -> None:
